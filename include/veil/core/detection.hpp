@@ -1,0 +1,31 @@
+#pragma once
+// What a detector reports: one object of a privacy-relevant class in one frame.
+#include <opencv2/core.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace veil {
+
+enum class ObjectClass { kFace, kPlate };
+
+std::string_view to_string(ObjectClass c);
+// Parses "face" / "plate"; returns nullopt for anything else.
+std::optional<ObjectClass> parse_object_class(std::string_view name);
+
+struct Detection {
+  ObjectClass cls = ObjectClass::kFace;
+  float score = 0.f;
+  cv::Rect2f box;  // pixels in the frame: x, y, width, height
+  // Optional outline that follows the object more closely than `box`
+  // (a plate's four corners, clockwise from top-left). Empty when unknown.
+  std::vector<cv::Point2f> corners;
+  // Set by the tracker; -1 for an untracked detection.
+  int track_id = -1;
+};
+
+using Detections = std::vector<Detection>;
+
+}  // namespace veil

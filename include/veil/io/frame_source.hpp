@@ -1,0 +1,30 @@
+#pragma once
+// Where frames come from: a video file, an image, later a stream or an
+// object in S3. The pipeline only sees this interface.
+#include "veil/core/frame.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace veil {
+
+struct SourceInfo {
+  std::string description;               // the input's name, for messages
+  int width = 0;
+  int height = 0;
+  bool is_video = false;
+  std::optional<std::int64_t> frame_count;  // best estimate, for progress only
+};
+
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  // Fills `out` with the next frame and returns true, or returns false at the
+  // end. Throws veil::Error when the input is unreadable or corrupt: a frame
+  // that cannot be decoded must never be skipped silently.
+  virtual bool read(Frame& out) = 0;
+  virtual const SourceInfo& info() const = 0;
+};
+
+}  // namespace veil

@@ -1,0 +1,36 @@
+#pragma once
+// Opens the right source and sink for a path. New kinds of input and output
+// (s3://, live streams) plug in here without touching the pipeline.
+#include "veil/io/frame_sink.hpp"
+#include "veil/io/frame_source.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace veil {
+
+enum class MediaKind { kVideo, kImage, kUnknown };
+
+// By extension (case-insensitive): mp4 mov mkv avi m4v webm gif ... are
+// videos; jpg jpeg png bmp tif tiff webp are images.
+MediaKind media_kind_for_path(const std::filesystem::path& path);
+
+struct VideoEncodeOptions {
+  std::string codec = "h264";         // "h264" (libx264) or "h265" (libx265)
+  std::optional<int> crf;             // none: the codec's default chosen by Veil
+  std::string preset = "medium";      // x264/x265 preset
+  bool strip_metadata = false;        // drop container/stream tags and side data
+  bool copy_other_streams = true;     // audio, subtitles, data
+};
+
+// Throws veil::Error naming the input when it is missing or unreadable.
+std::unique_ptr<FrameSource> open_source(const std::filesystem::path& input);
+
+// The sink for `output`, configured from the source it mirrors (size, timing,
+// and for video the streams to copy). Throws veil::Error.
+std::unique_ptr<FrameSink> open_sink(const std::filesystem::path& output, FrameSource& source,
+                                     const VideoEncodeOptions& options);
+
+}  // namespace veil

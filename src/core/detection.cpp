@@ -1,0 +1,19 @@
+#include "veil/core/detection.hpp"
+
+namespace veil {
+
+std::string_view to_string(ObjectClass c) {
+  switch (c) {
+    case ObjectClass::kFace: return "face";
+    case ObjectClass::kPlate: return "plate";
+  }
+  return "unknown";
+}
+
+std::optional<ObjectClass> parse_object_class(std::string_view name) {
+  if (name == "face") return ObjectClass::kFace;
+  if (name == "plate") return ObjectClass::kPlate;
+  return std::nullopt;
+}
+
+}  // namespace veil
