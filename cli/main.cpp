@@ -1,0 +1,218 @@
+// `veil`: the command-line front of libveil. Parses options, builds the
+// pipeline, prints progress and a summary. All real work lives in the library.
+#include "progress_bar.hpp"
+#include "veil/core/error.hpp"
+#include "veil/pipeline/anonymizer.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace {
+
+using namespace veil;
+
+// "black", "white", "gray", "R,G,B" or "#RRGGBB" (RGB order) -> BGR scalar.
+cv::Scalar parse_color(const std::string& text) {
+  if (text == "black") return {0, 0, 0};
+  if (text == "white") return {255, 255, 255};
+  if (text == "gray" || text == "grey") return {128, 128, 128};
+  int r, g, b;
+  char tail;
+  if (text.size() == 7 && text[0] == '#' && std::sscanf(text.c_str() + 1, "%2x%2x%2x%c", &r, &g, &b, &tail) == 3) {
+    return {double(b), double(g), double(r)};
+  }
+  if (std::sscanf(text.c_str(), "%d,%d,%d%c", &r, &g, &b, &tail) == 3 && r >= 0 && r < 256 && g >= 0 &&
+      g < 256 && b >= 0 && b < 256) {
+    return {double(b), double(g), double(r)};
+  }
+  throw Error("--fill-color: expected black, white, gray, R,G,B or #RRGGBB, got '" + text + "'");
+}
+
+std::set<ObjectClass> parse_targets(const std::string& text) {
+  std::set<ObjectClass> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto c = parse_object_class(item);
+    if (!c) throw Error("--targets: unknown class '" + item + "' (expected face, plate)");
+    out.insert(*c);
+  }
+  if (out.empty()) throw Error("--targets: name at least one of face, plate");
+  return out;
+}
+
+struct AnonymizeArgs {
+  std::string input, output, targets = "face,plate", mode = "blur", shape = "auto", fill = "black";
+  std::string image_format = "same", codec = "h264", preset = "medium", detections;
+  std::optional<float> face_threshold, plate_threshold;
+  float mask_scale = 1.3f, plate_mask_scale = 1.15f;
+  int block_size = 0;
+  std::optional<int> crf;
+  bool strip_metadata = false, quiet = false, no_download = false;
+};
+
+void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
+  app.add_option("input", a.input, "video, image, or folder of them")->required();
+  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder")->required();
+  app.add_option("--targets", a.targets, "what to hide: face, plate, or face,plate")->capture_default_str();
+  app.add_option("--face-threshold", a.face_threshold, "face score threshold (lower finds more)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--plate-threshold", a.plate_threshold, "plate score threshold (lower finds more)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--mode", a.mode, "blur, pixelate, fill or none (report only)")
+      ->check(CLI::IsMember({"blur", "pixelate", "fill", "none"}))
+      ->capture_default_str();
+  app.add_option("--shape", a.shape, "auto (ellipse for faces, outline for plates), ellipse or box")
+      ->check(CLI::IsMember({"auto", "ellipse", "box"}))
+      ->capture_default_str();
+  app.add_option("--mask-scale", a.mask_scale, "hidden area size relative to a detected face")
+      ->check(CLI::Range(0.5, 4.0))
+      ->capture_default_str();
+  app.add_option("--plate-mask-scale", a.plate_mask_scale, "hidden area size relative to a detected plate")
+      ->check(CLI::Range(0.5, 4.0))
+      ->capture_default_str();
+  app.add_option("--fill-color", a.fill, "fill colour: black, white, gray, R,G,B or #RRGGBB")->capture_default_str();
+  app.add_option("--block-size", a.block_size, "pixelate block size in pixels (0: scale with the object)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--detections", a.detections, "write detections as JSON Lines to this file");
+  app.add_option("--image-format", a.image_format, "images inside a folder: same, png or jpg")
+      ->check(CLI::IsMember({"same", "png", "jpg"}))
+      ->capture_default_str();
+  app.add_option("--codec", a.codec, "video encoder: h264 (libx264) or h265 (libx265)")
+      ->check(CLI::IsMember({"h264", "h265"}))
+      ->capture_default_str();
+  app.add_option("--crf", a.crf, "encoder quality (lower is better; default 18 for h264, 20 for h265)")
+      ->check(CLI::Range(0, 51));
+  app.add_option("--preset", a.preset, "encoder speed preset (ultrafast ... veryslow)")
+      ->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                             "veryslow"}))
+      ->capture_default_str();
+  app.add_flag("--strip-metadata", a.strip_metadata, "drop container and stream metadata (GPS, creation time)");
+  app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
+  app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
+}
+
+int run_anonymize(const AnonymizeArgs& a) {
+  AnonymizeOptions o;
+  o.detection.targets = parse_targets(a.targets);
+  o.detection.face_threshold = a.face_threshold;
+  o.detection.plate_threshold = a.plate_threshold;
+  o.redact.mode = *parse_redact_mode(a.mode);
+  o.redact.shape = *parse_mask_shape(a.shape);
+  o.redact.face_mask_scale = a.mask_scale;
+  o.redact.plate_mask_scale = a.plate_mask_scale;
+  o.redact.fill_color = parse_color(a.fill);
+  o.redact.block_size = a.block_size;
+  o.image_format = a.image_format == "png" ? ImageFormat::kPng
+                   : a.image_format == "jpg" ? ImageFormat::kJpg
+                                             : ImageFormat::kSame;
+  o.encode.codec = a.codec;
+  o.encode.crf = a.crf;
+  o.encode.preset = a.preset;
+  o.encode.strip_metadata = a.strip_metadata;
+  if (!a.detections.empty()) o.detections_path = a.detections;
+
+  ModelStoreOptions store_options;
+  store_options.allow_download = !a.no_download;
+  ModelStore store(store_options);
+  Anonymizer anonymizer(o, store);
+
+  cli::ProgressBar bar;
+  bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
+  RunStats s = anonymizer.run(a.input, a.output, show_progress ? &bar : nullptr);
+  if (!a.quiet) {
+    std::string per_class;
+    for (ObjectClass c : o.detection.targets) {
+      per_class += fmt::format(", {} {}s", s.detections.count(c) ? s.detections.at(c) : 0, to_string(c));
+    }
+    fmt::print(stderr, "veil: {} file{}, {} frames{}, {:.1f} s, {:.1f} fps{}\n", s.files, s.files == 1 ? "" : "s",
+               s.frames, per_class, s.seconds, s.seconds > 0 ? s.frames / s.seconds : 0.0,
+               s.failures.empty() ? "" : fmt::format(", {} FAILED", s.failures.size()));
+  }
+  if (!s.failures.empty()) {
+    for (const auto& f : s.failures) fmt::print(stderr, "veil: failed: {}\n", f);
+    return 1;
+  }
+  return 0;
+}
+
+int run_models(bool json, bool no_download) {
+  ModelStoreOptions store_options;
+  store_options.allow_download = !no_download;
+  ModelStore store(store_options);
+  nlohmann::json out = nlohmann::json::array();
+  int status = 0;
+  for (const auto& e : ModelManifest::builtin().entries()) {
+    nlohmann::json j = {{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}, {"license", e.license},
+                        {"role", e.role}};
+    try {
+      ResolvedModel m = store.resolve(e);
+      j["path"] = m.path.string();
+      j["origin"] = m.origin;
+      j["verified"] = true;
+    } catch (const Error& ex) {
+      j["error"] = ex.what();
+      j["verified"] = false;
+      status = 1;
+    }
+    out.push_back(j);
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& j : out) {
+      fmt::print("{}  ({})\n  file     {}\n  sha256   {}\n  licence  {}\n", j["name"].get<std::string>(),
+                 j["role"].get<std::string>(), j["file"].get<std::string>(), j["sha256"].get<std::string>(),
+                 j["license"].get<std::string>());
+      if (j["verified"].get<bool>()) {
+        fmt::print("  found    {} ({}, checksum verified)\n\n", j["path"].get<std::string>(),
+                   j["origin"].get<std::string>());
+      } else {
+        fmt::print("  MISSING  {}\n\n", j["error"].get<std::string>());
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("veil");
+  logger->set_pattern("veil: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+
+  CLI::App app{"veil: hide faces and licence plates in vehicle-camera video and photos"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "veil 0.1.0");
+
+  AnonymizeArgs anon;
+  CLI::App* anonymize = app.add_subcommand("anonymize", "write a copy with every face and plate hidden");
+  add_anonymize(*anonymize, anon);
+
+  bool models_json = false, models_offline = false;
+  CLI::App* models = app.add_subcommand("models", "list the models, their checksums, licences and locations");
+  models->add_flag("--json", models_json, "machine-readable output");
+  models->add_flag("--offline", models_offline, "never download; report what is missing");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*anonymize) {
+      if (anon.quiet) spdlog::set_level(spdlog::level::warn);
+      return run_anonymize(anon);
+    }
+    if (*models) return run_models(models_json, models_offline);
+  } catch (const std::exception& ex) {
+    fmt::print(stderr, "veil: error: {}\n", ex.what());
+    return 1;
+  }
+  return 0;
+}

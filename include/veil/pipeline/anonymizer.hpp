@@ -1,0 +1,70 @@
+#pragma once
+// The whole job for one input path (a video, an image or a folder of them):
+// decode, detect, redact, encode, write, and report what was found.
+#include "veil/io/media_io.hpp"
+#include "veil/pipeline/frame_analyzer.hpp"
+#include "veil/redact/redactor.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace veil {
+
+enum class ImageFormat { kSame, kPng, kJpg };
+
+struct AnonymizeOptions {
+  DetectionOptions detection;
+  RedactOptions redact;
+  VideoEncodeOptions encode;
+  ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder
+  std::optional<std::filesystem::path> detections_path;  // JSON Lines sidecar
+};
+
+struct RunStats {
+  std::int64_t files = 0;
+  std::int64_t frames = 0;
+  std::map<ObjectClass, std::int64_t> detections;
+  double seconds = 0;
+  std::vector<std::string> failures;  // one message per input that failed
+};
+
+// Told about progress; the CLI draws a bar with it. Called from the thread
+// that runs the pipeline.
+class ProgressListener {
+ public:
+  virtual ~ProgressListener() = default;
+  virtual void on_file_start(const std::string& name, std::optional<std::int64_t> frame_count) = 0;
+  virtual void on_frame() = 0;
+  virtual void on_file_end() = 0;
+};
+
+class Anonymizer {
+ public:
+  // Loads the models. Throws veil::Error.
+  Anonymizer(AnonymizeOptions options, const ModelStore& store);
+
+  // Anonymizes `input` into `output`. For a single file a failure throws
+  // veil::Error and leaves nothing at `output`. For a folder each file that
+  // fails is recorded in RunStats::failures and the others still complete.
+  RunStats run(const std::filesystem::path& input, const std::filesystem::path& output,
+               ProgressListener* progress = nullptr);
+
+  const FrameAnalyzer& analyzer() const { return analyzer_; }
+
+ private:
+  void run_file(const std::filesystem::path& input, const std::filesystem::path& output,
+                const std::string& label, class SidecarWriter* sidecar, RunStats& stats,
+                ProgressListener* progress);
+
+  AnonymizeOptions options_;
+  FrameAnalyzer analyzer_;
+  Redactor redactor_;
+};
+
+// Where a file inside an input folder goes inside the output folder.
+std::filesystem::path output_path_for(const std::filesystem::path& relative, ImageFormat image_format);
+
+}  // namespace veil

@@ -1,0 +1,29 @@
+#pragma once
+// Writes the detections sidecar: JSON Lines, one object per frame or image:
+//   {"file": "a/b.mp4", "index": 12, "pts": 0.48, "detections": [
+//     {"class": "face", "score": 0.91, "box": [x, y, w, h], "track": 3,
+//      "corners": [[x, y], ...]}]}
+// "pts" is null for still images; "track" and "corners" appear when known.
+// The file appears at its path only when the run completes.
+#include "veil/core/detection.hpp"
+#include "veil/core/frame.hpp"
+#include "veil/io/atomic_output.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace veil {
+
+class SidecarWriter {
+ public:
+  explicit SidecarWriter(const std::filesystem::path& path);
+  void write(const std::string& file, const Frame& frame, const Detections& detections);
+  void finish();
+
+ private:
+  AtomicOutput out_;
+  std::ofstream stream_;
+};
+
+}  // namespace veil

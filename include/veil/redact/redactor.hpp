@@ -1,0 +1,51 @@
+#pragma once
+// Hides detected objects in a frame. The hidden area is the detection grown
+// by a per-class scale, drawn as an ellipse, a box, or (for plates) the
+// plate's own four-corner outline.
+#include "veil/core/detection.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace veil {
+
+enum class RedactMode { kBlur, kPixelate, kFill, kNone };
+enum class MaskShape { kAuto, kEllipse, kBox };  // auto: ellipse for faces, outline for plates
+
+std::optional<RedactMode> parse_redact_mode(std::string_view s);
+std::optional<MaskShape> parse_mask_shape(std::string_view s);
+
+struct RedactOptions {
+  RedactMode mode = RedactMode::kBlur;
+  MaskShape shape = MaskShape::kAuto;
+  // How much larger than the detection the hidden area is (about its centre).
+  // Faces: detectors box the face tightly, hair and ears stay outside.
+  float face_mask_scale = 1.3f;
+  float plate_mask_scale = 1.15f;
+  cv::Scalar fill_color{0, 0, 0};  // BGR
+  // Pixelate block size in pixels; 0 = scale with the object (at most
+  // kMaxBlocksAcross blocks across it, so a large face is as coarse as a small one).
+  int block_size = 0;
+};
+
+// Blur/pixelate never keep more than this many samples across an object.
+inline constexpr int kMaxBlocksAcross = 8;
+
+class Redactor {
+ public:
+  explicit Redactor(RedactOptions options) : options_(options) {}
+  // Draws over every detection in place. `bgr` is an 8-bit 3-channel image.
+  void apply(cv::Mat& bgr, const Detections& detections) const;
+  // The filled mask (255 = hidden) that apply() would use for one detection.
+  // Used by eval to measure what Veil would hide, in the same geometry.
+  void draw_mask(cv::Mat& mask, const Detection& detection) const;
+  const RedactOptions& options() const { return options_; }
+
+ private:
+  void redact_one(cv::Mat& bgr, const Detection& d) const;
+  RedactOptions options_;
+};
+
+}  // namespace veil

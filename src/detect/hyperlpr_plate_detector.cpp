@@ -1,0 +1,178 @@
+#include "veil/detect/hyperlpr_plate_detector.hpp"
+
+#include "veil/core/error.hpp"
+#include "veil/detect/nms.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <regex>
+
+namespace veil {
+
+namespace {
+
+// Row layout of the [1, N, 15] output.
+constexpr int kRow = 15;
+constexpr int kObj = 4;
+constexpr int kCorners = 5;  // x0 y0 .. x3 y3
+constexpr int kClasses = 13; // single-row, double-row plate
+
+std::vector<uchar> read_model(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open plate model " + file.string());
+  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw Error("plate model " + file.string() + " is empty");
+  return bytes;
+}
+
+int size_from_name(const std::filesystem::path& file) {
+  std::smatch m;
+  std::string name = file.filename().string();
+  if (std::regex_search(name, m, std::regex("_(320|640)x"))) return std::stoi(m[1]);
+  return 640;
+}
+
+cv::Mat to_bgr(const cv::Mat& image) {
+  if (image.empty()) throw Error("plate detector: empty image");
+  if (image.depth() != CV_8U) throw Error("plate detector: image is not 8-bit");
+  if (image.channels() == 3) return image;
+  cv::Mat bgr;
+  if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+  else if (image.channels() == 4) cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
+  else throw Error("plate detector: unsupported channel count");
+  return bgr;
+}
+
+// Puts four points in the order Detection promises: clockwise (in image
+// coordinates, y down) starting from the top-left one. The model's own order
+// follows its training labels and is not guaranteed on tilted plates.
+std::vector<cv::Point2f> order_corners(std::vector<cv::Point2f> p) {
+  cv::Point2f c = (p[0] + p[1] + p[2] + p[3]) * 0.25f;
+  // With y pointing down, increasing atan2 runs clockwise on screen.
+  std::sort(p.begin(), p.end(), [&](const cv::Point2f& a, const cv::Point2f& b) {
+    return std::atan2(a.y - c.y, a.x - c.x) < std::atan2(b.y - c.y, b.x - c.x);
+  });
+  auto top_left = std::min_element(p.begin(), p.end(), [](const cv::Point2f& a, const cv::Point2f& b) {
+    return a.x + a.y < b.x + b.y;
+  });
+  std::rotate(p.begin(), top_left, p.end());
+  return p;
+}
+
+// Start offsets of `n` windows of length `tile` spread evenly over `length`.
+std::vector<int> tile_starts(int length, int tile, float overlap) {
+  if (length <= tile) return {0};
+  int step = std::max(1, int(tile * (1.f - overlap)));
+  int n = 1 + (length - tile + step - 1) / step;
+  std::vector<int> starts;
+  for (int i = 0; i < n; ++i) starts.push_back(int(std::lround(double(i) * (length - tile) / (n - 1))));
+  return starts;
+}
+
+}  // namespace
+
+HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_file,
+                                             const PlateOptions& options)
+    : options_(options) {
+  std::vector<uchar> bytes = read_model(model_file);
+  size_ = options_.input_size > 0 ? options_.input_size : size_from_name(model_file);
+  try {
+    net_ = cv::dnn::readNetFromONNX(bytes);
+    if (net_.empty()) throw Error("plate model " + model_file.string() + " holds no network");
+    // One dry run so that a model of another shape fails now, not mid-video.
+    net_.setInput(cv::Mat(std::vector<int>{1, 3, size_, size_}, CV_32F, cv::Scalar(0)));
+    cv::Mat out = net_.forward();
+    if (out.dims != 3 || out.size[2] != kRow) {
+      throw Error("plate model " + model_file.string() + " is not a HyperLPR3 detector");
+    }
+  } catch (const cv::Exception& e) {
+    throw Error("plate model " + model_file.string() + " cannot be loaded at " +
+                std::to_string(size_) + "x" + std::to_string(size_) + ": " + e.what());
+  }
+}
+
+std::vector<cv::Rect> HyperLprPlateDetector::search_regions(cv::Size frame) const {
+  std::vector<cv::Rect> regions{cv::Rect(cv::Point(0, 0), frame)};
+  float shrink = float(std::max(frame.width, frame.height)) / size_;
+  if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return regions;
+  for (int y : tile_starts(frame.height, size_, options_.tile_overlap)) {
+    for (int x : tile_starts(frame.width, size_, options_.tile_overlap)) {
+      regions.push_back(cv::Rect(x, y, size_, size_) & regions[0]);
+    }
+  }
+  return regions;
+}
+
+Detections HyperLprPlateDetector::detect(const cv::Mat& input) {
+  cv::Mat bgr = to_bgr(input);
+  Detections found;
+  try {
+    for (const cv::Rect& region : search_regions(bgr.size())) run_pass(bgr, region, &found);
+  } catch (const cv::Exception& e) {
+    throw Error(std::string("plate detector failed: ") + e.what());
+  }
+  return nms(std::move(found), options_.nms_iou);
+}
+
+void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const cv::Rect& region, Detections* out) {
+  // Letterbox: scale to fit, centre, pad with black as HyperLPR3 does.
+  float r = std::min(float(size_) / region.width, float(size_) / region.height);
+  int w = std::max(1, int(region.width * r));
+  int h = std::max(1, int(region.height * r));
+  int left = (size_ - w) / 2;
+  int top = (size_ - h) / 2;
+  cv::Mat boxed(size_, size_, CV_8UC3, cv::Scalar::all(0));
+  cv::resize(bgr(region), boxed(cv::Rect(left, top, w, h)), cv::Size(w, h), 0, 0,
+             r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+  net_.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
+  cv::Mat pred = net_.forward();
+  if (pred.dims != 3 || pred.size[2] != kRow) throw Error("plate model: unexpected output shape");
+
+  // Edges of this region that are inside the frame: a plate touching one
+  // of them was cut by the tiling.
+  cv::Rect frame(0, 0, bgr.cols, bgr.rows);
+  bool is_tile = region != frame;
+  const float margin = 2.f;
+
+  auto to_frame = [&](float x, float y) {
+    return cv::Point2f((x - left) / r + region.x, (y - top) / r + region.y);
+  };
+  int n = pred.size[1];
+  const float* row = pred.ptr<float>();
+  for (int i = 0; i < n; ++i, row += kRow) {
+    float score = row[kObj] * std::max(row[kClasses], row[kClasses + 1]);
+    if (score < options_.score_threshold) continue;
+    Detection d;
+    d.cls = ObjectClass::kPlate;
+    d.score = score;
+    cv::Point2f tl = to_frame(row[0] - row[2] / 2, row[1] - row[3] / 2);
+    cv::Point2f br = to_frame(row[0] + row[2] / 2, row[1] + row[3] / 2);
+    std::vector<cv::Point2f> corners;
+    for (int k = 0; k < 4; ++k) corners.push_back(to_frame(row[kCorners + 2 * k], row[kCorners + 2 * k + 1]));
+    d.corners = order_corners(corners);
+    // The box covers both the regressed box and the corners, so a redactor
+    // that only uses the box still hides the whole plate.
+    cv::Rect2f box(tl, br);
+    box |= cv::Rect2f(cv::boundingRect(d.corners));
+    d.box = box & cv::Rect2f(0.f, 0.f, float(bgr.cols), float(bgr.rows));
+    if (d.box.width <= 0 || d.box.height <= 0) continue;
+    if (is_tile) {
+      bool cut = (region.x > 0 && d.box.x < region.x + margin) ||
+                 (region.y > 0 && d.box.y < region.y + margin) ||
+                 (region.br().x < bgr.cols && d.box.br().x > region.br().x - margin) ||
+                 (region.br().y < bgr.rows && d.box.br().y > region.br().y - margin);
+      if (cut) continue;
+    }
+    for (cv::Point2f& p : d.corners) {
+      p.x = std::clamp(p.x, 0.f, float(bgr.cols));
+      p.y = std::clamp(p.y, 0.f, float(bgr.rows));
+    }
+    out->push_back(std::move(d));
+  }
+}
+
+}  // namespace veil

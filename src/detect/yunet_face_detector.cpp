@@ -1,0 +1,167 @@
+#include "veil/detect/yunet_face_detector.hpp"
+
+#include "veil/core/error.hpp"
+#include "veil/detect/nms.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+
+namespace veil {
+
+namespace {
+
+constexpr int kStrides[3] = {8, 16, 32};
+
+std::vector<uchar> read_model(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open face model " + file.string());
+  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw Error("face model " + file.string() + " is empty");
+  return bytes;
+}
+
+cv::dnn::Net make_net(const std::vector<uchar>& bytes, const std::string& what) {
+  try {
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes);
+    if (net.empty()) throw Error("face model " + what + " holds no network");
+    return net;
+  } catch (const cv::Exception& e) {
+    throw Error("face model " + what + " cannot be loaded: " + e.what());
+  }
+}
+
+float clamp01(float v) { return std::min(1.f, std::max(0.f, v)); }
+
+// Converts what callers may reasonably pass into the 8-bit BGR the model wants.
+cv::Mat to_bgr(const cv::Mat& image) {
+  if (image.empty()) throw Error("face detector: empty image");
+  if (image.depth() != CV_8U) throw Error("face detector: image is not 8-bit");
+  if (image.channels() == 3) return image;
+  cv::Mat bgr;
+  if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+  else if (image.channels() == 4) cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
+  else throw Error("face detector: unsupported channel count");
+  return bgr;
+}
+
+}  // namespace
+
+YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
+                                     const YuNetOptions& options)
+    : options_(options), model_bytes_(read_model(model_file)) {
+  if (options_.scales.empty()) throw Error("face detector: no scales given");
+  for (float s : options_.scales) {
+    if (!(s > 0.f)) throw Error("face detector: scales must be positive");
+  }
+  // Build the first net now so that a corrupt or foreign model fails here,
+  // at start-up, and not on the first frame.
+  nets_.push_back(make_net(model_bytes_, model_file.string()));
+  for (const char* level : {"8", "16", "32"}) {
+    for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
+  }
+  std::vector<cv::String> have = nets_[0].getUnconnectedOutLayersNames();
+  for (const cv::String& want : output_names_) {
+    if (std::find(have.begin(), have.end(), want) == have.end()) {
+      throw Error("face model " + model_file.string() + " is not YuNet (no output " + want + ")");
+    }
+  }
+}
+
+std::vector<float> YuNetFaceDetector::pass_scales(cv::Size frame) const {
+  std::vector<float> scales = options_.scales;
+  std::sort(scales.begin(), scales.end());
+  std::vector<float> out;
+  double pixels = double(frame.width) * frame.height;
+  for (float s : scales) {
+    if (options_.max_pass_pixels > 0 && pixels * s * s > options_.max_pass_pixels) {
+      s = float(std::sqrt(options_.max_pass_pixels / pixels));
+    }
+    // A capped scale close to one already run adds cost and no faces.
+    if (!out.empty() && s < out.back() * 1.2f) continue;
+    out.push_back(s);
+  }
+  return out;
+}
+
+Detections YuNetFaceDetector::detect(const cv::Mat& input) {
+  cv::Mat bgr = to_bgr(input);
+  Detections found;
+  std::vector<float> scales = pass_scales(bgr.size());
+  try {
+    for (size_t i = 0; i < scales.size(); ++i) {
+      while (nets_.size() <= i) nets_.push_back(make_net(model_bytes_, "(reload)"));
+      float s = scales[i];
+      cv::Mat scaled;
+      if (s == 1.f) {
+        scaled = bgr;
+      } else {
+        cv::resize(bgr, scaled, cv::Size(), s, s, s < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+      }
+      run_pass(nets_[i], scaled, s, false, &found);
+      if (options_.flip) {
+        cv::Mat mirrored;
+        cv::flip(scaled, mirrored, 1);
+        run_pass(nets_[i], mirrored, s, true, &found);
+      }
+    }
+  } catch (const cv::Exception& e) {
+    throw Error(std::string("face detector failed: ") + e.what());
+  }
+  Detections kept = nms(std::move(found), options_.nms_iou);
+  // Clip to the frame: the padding and the box regression may reach past it.
+  cv::Rect2f frame(0.f, 0.f, float(bgr.cols), float(bgr.rows));
+  Detections out;
+  for (Detection& d : kept) {
+    d.box &= frame;
+    if (d.box.width > 0 && d.box.height > 0) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, float scale,
+                                 bool mirrored, Detections* out) {
+  // Pad (never stretch) to the multiple of 32 the stride-32 head needs.
+  int pad_w = (32 - image.cols % 32) % 32;
+  int pad_h = (32 - image.rows % 32) % 32;
+  cv::Mat padded = image;
+  if (pad_w || pad_h) {
+    cv::copyMakeBorder(image, padded, 0, pad_h, 0, pad_w, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  }
+  net.setInput(cv::dnn::blobFromImage(padded));  // NCHW, BGR, 0-255 as trained
+  std::vector<cv::Mat> outs;
+  net.forward(outs, output_names_);
+
+  for (int level = 0; level < 3; ++level) {
+    int stride = kStrides[level];
+    int cols = padded.cols / stride;
+    int rows = padded.rows / stride;
+    const float* cls = outs[level * 3 + 0].ptr<float>();
+    const float* obj = outs[level * 3 + 1].ptr<float>();
+    const float* reg = outs[level * 3 + 2].ptr<float>();
+    if (outs[level * 3].total() < size_t(rows) * cols) throw Error("face model: unexpected output size");
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        int idx = r * cols + c;
+        float score = std::sqrt(clamp01(cls[idx]) * clamp01(obj[idx]));
+        if (score < options_.score_threshold) continue;
+        const float* b = reg + idx * 4;
+        float cx = (c + b[0]) * stride;
+        if (mirrored) cx = image.cols - cx;  // back to the unmirrored frame
+        float cy = (r + b[1]) * stride;
+        float w = std::exp(b[2]) * stride;
+        float h = std::exp(b[3]) * stride;
+        Detection d;
+        d.cls = ObjectClass::kFace;
+        d.score = score;
+        d.box = cv::Rect2f((cx - w / 2) / scale, (cy - h / 2) / scale, w / scale, h / scale);
+        out->push_back(std::move(d));
+      }
+    }
+  }
+}
+
+}  // namespace veil
