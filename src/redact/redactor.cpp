@@ -62,7 +62,15 @@ struct MaskGeometry {
   cv::Rect2f ellipse_or_box;
   bool ellipse = false;
 
-  cv::Rect2f bounds() const { return polygon.empty() ? ellipse_or_box : cv::boundingRect2f(polygon); }
+  cv::Rect2f bounds() const {
+    if (polygon.empty()) return ellipse_or_box;
+    cv::Point2f lo = polygon[0], hi = polygon[0];
+    for (const auto& p : polygon) {
+      lo = {std::min(lo.x, p.x), std::min(lo.y, p.y)};
+      hi = {std::max(hi.x, p.x), std::max(hi.y, p.y)};
+    }
+    return {lo, hi};
+  }
 };
 
 MaskGeometry geometry_for(const Detection& d, const RedactOptions& o) {

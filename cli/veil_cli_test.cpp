@@ -1,0 +1,251 @@
+// End-to-end tests of the `veil` binary on real clips and photos: what a
+// user runs, what they get back, and how it fails.
+#include "test_paths.hpp"
+#include "veil/io/video_source.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <regex>
+
+namespace veil {
+namespace fs = std::filesystem;
+
+namespace {
+
+class VeilCli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("cli"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `veil ARGS`; returns the exit status and keeps the output.
+  int veil(const std::string& args) {
+    return test::run_command("VEIL_MODEL_DIR='" + test::model_dir().string() + "' '" + test::cli_path().string() +
+                                 "' " + args,
+                             &output_);
+  }
+  static std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+  // Files left in `folder` whose names mark them as Veil temporaries.
+  static int temp_files_in(const fs::path& folder) {
+    int n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(folder)) {
+      if (e.path().filename().string().find(".veil-") != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+  static std::vector<nlohmann::json> read_jsonl(const fs::path& p) {
+    std::vector<nlohmann::json> lines;
+    std::ifstream in(p);
+    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    return lines;
+  }
+
+  fs::path dir_;
+  std::string output_;
+};
+
+const fs::path kFaceClip = test::video_dir() / "head-pose-face-detection-female-and-male.gif";
+const fs::path kDashcam = test::video_dir() / "CarND-Vehicle-Detection_test_video.mp4";
+fs::path face_photo() { return test::shared_dir() / "data/faces-dev/images/maksssksksss0.jpg"; }
+
+std::int64_t count_frames(const fs::path& video) {
+  VideoSource src(video);
+  Frame f;
+  std::int64_t n = 0;
+  while (src.read(f)) ++n;
+  return n;
+}
+
+TEST_F(VeilCli, AnonymizesARealVideoWithSidecarAndSummary) {
+  fs::path out = dir_ / "faces.mp4", side = dir_ / "faces.jsonl";
+  ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(out) + " --mode fill --detections " + q(side) +
+                 " --preset ultrafast"),
+            0)
+      << output_;
+  std::int64_t frames = count_frames(kFaceClip);
+  EXPECT_EQ(count_frames(out), frames);
+  auto lines = read_jsonl(side);
+  ASSERT_EQ(static_cast<std::int64_t>(lines.size()), frames);
+  int with_face = 0;
+  double last_pts = -1;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i]["index"].get<int>(), static_cast<int>(i));
+    double pts = lines[i]["pts"].get<double>();
+    EXPECT_GT(pts, last_pts);
+    last_pts = pts;
+    bool face = false;
+    for (const auto& d : lines[i]["detections"]) {
+      EXPECT_EQ(d["box"].size(), 4u);
+      EXPECT_GE(d["score"].get<double>(), 0.0);
+      face |= d["class"] == "face";
+    }
+    with_face += face;
+  }
+  // Two people face the camera through the whole clip.
+  EXPECT_GT(with_face, frames * 9 / 10) << with_face << " of " << frames;
+  // Summary line: frames, detections per class, time, fps.
+  EXPECT_TRUE(std::regex_search(output_, std::regex("veil: 1 file, " + std::to_string(frames) +
+                                                    " frames, \\d+ faces, \\d+ plates, [0-9.]+ s, [0-9.]+ fps")))
+      << output_;
+
+  // The face areas really are filled in the encoded output.
+  VideoSource result(out);
+  Frame f;
+  ASSERT_TRUE(result.read(f));
+  for (const auto& d : lines[0]["detections"]) {
+    cv::Rect box(d["box"][0].get<int>(), d["box"][1].get<int>(), d["box"][2].get<int>(), d["box"][3].get<int>());
+    cv::Rect centre(box.x + box.width / 4, box.y + box.height / 4, box.width / 2, box.height / 2);
+    centre &= cv::Rect(0, 0, f.image.cols, f.image.rows);
+    if (centre.area() == 0) continue;
+    cv::Scalar m = cv::mean(f.image(centre));
+    EXPECT_LT(m[0] + m[1] + m[2], 3 * 25) << "detected face not hidden";
+  }
+}
+
+TEST_F(VeilCli, EveryModeOnARealPhoto) {
+  cv::Mat original = cv::imread(face_photo().string());
+  for (std::string mode : {"blur", "pixelate", "fill", "none"}) {
+    fs::path out = dir_ / (mode + ".png"), side = dir_ / (mode + ".jsonl");
+    ASSERT_EQ(veil("anonymize " + q(face_photo()) + " -o " + q(out) + " --mode " + mode + " --detections " +
+                   q(side)),
+              0)
+        << output_;
+    cv::Mat result = cv::imread(out.string());
+    ASSERT_EQ(result.size(), original.size());
+    auto lines = read_jsonl(side);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_TRUE(lines[0]["pts"].is_null());
+    ASSERT_GE(lines[0]["detections"].size(), 3u) << mode;
+    // The first annotated face, (79,105)-(109,142).
+    cv::Rect face(79, 105, 30, 37);
+    double changed = cv::norm(original(face), result(face), cv::NORM_L1) / face.area();
+    if (mode == "none") {
+      EXPECT_EQ(cv::norm(original, result, cv::NORM_L1), 0);
+    } else {
+      EXPECT_GT(changed, 10) << mode;
+    }
+    if (mode == "fill") {
+      cv::Scalar m = cv::mean(result(face));
+      EXPECT_EQ(m[0] + m[1] + m[2], 0);
+    }
+  }
+}
+
+TEST_F(VeilCli, FolderKeepsRelativePathsAndConvertsImages) {
+  fs::path in = dir_ / "in", out = dir_ / "out";
+  fs::create_directories(in / "cams/front");
+  fs::copy_file(face_photo(), in / "street.jpg");
+  fs::copy_file(kFaceClip, in / "cams/front/walk.gif");
+  fs::copy_file(test::shared_dir() / "data/plates-dev/us1.jpg", in / "cams/car.jpg");
+  std::ofstream(in / "notes.txt") << "not media";
+  ASSERT_EQ(veil("anonymize " + q(in) + " -o " + q(out) + " --image-format png --preset ultrafast -q"), 0)
+      << output_;
+  EXPECT_TRUE(fs::exists(out / "street.png"));
+  EXPECT_TRUE(fs::exists(out / "cams/car.png"));
+  EXPECT_TRUE(fs::exists(out / "cams/front/walk.gif"));
+  EXPECT_FALSE(fs::exists(out / "notes.txt"));
+  EXPECT_EQ(count_frames(out / "cams/front/walk.gif"), count_frames(kFaceClip));
+  EXPECT_EQ(output_, "");  // --quiet
+}
+
+TEST_F(VeilCli, DashcamPlatesAndTargetsSelection) {
+  fs::path out = dir_ / "dash.mkv", side = dir_ / "dash.jsonl";
+  ASSERT_EQ(veil("anonymize " + q(kDashcam) + " -o " + q(out) + " --targets plate --detections " + q(side) +
+                 " --preset ultrafast"),
+            0)
+      << output_;
+  for (const auto& line : read_jsonl(side)) {
+    for (const auto& d : line["detections"]) EXPECT_EQ(d["class"], "plate");
+  }
+  EXPECT_EQ(count_frames(out), count_frames(kDashcam));
+}
+
+TEST_F(VeilCli, BadInputsFailClearlyAndLeaveNothing) {
+  struct Case {
+    std::string name, args, expect_in_message;
+    fs::path must_not_exist;
+  };
+  fs::path text = dir_ / "notes.mp4";
+  std::ofstream(text) << "this is not a video\n";
+  fs::path weird = dir_ / "data.xyz";
+  std::ofstream(weird) << "x";
+  std::vector<Case> cases = {
+      {"missing input", "anonymize " + q(dir_ / "nope.mp4") + " -o " + q(dir_ / "a.mp4"), "nope.mp4", dir_ / "a.mp4"},
+      {"not a video", "anonymize " + q(text) + " -o " + q(dir_ / "b.mp4"), "notes.mp4", dir_ / "b.mp4"},
+      {"unknown type", "anonymize " + q(weird) + " -o " + q(dir_ / "c.mp4"), "unsupported", dir_ / "c.mp4"},
+      {"unwritable output", "anonymize " + q(kFaceClip) + " -o " + q(dir_ / "no/such/dir/d.mp4"), "d.mp4",
+       dir_ / "no/such/dir/d.mp4"},
+      {"video to image", "anonymize " + q(kFaceClip) + " -o " + q(dir_ / "e.png"), "video output", dir_ / "e.png"},
+      {"bad threshold", "anonymize " + q(kFaceClip) + " -o " + q(dir_ / "f.mp4") + " --face-threshold 3", "threshold",
+       dir_ / "f.mp4"},
+      {"bad colour", "anonymize " + q(face_photo()) + " -o " + q(dir_ / "g.png") + " --fill-color pink",
+       "fill-color", dir_ / "g.png"},
+      {"bad target", "anonymize " + q(face_photo()) + " -o " + q(dir_ / "h.png") + " --targets cat", "cat",
+       dir_ / "h.png"},
+  };
+  for (const auto& c : cases) {
+    int rc = veil(c.args);
+    EXPECT_NE(rc, 0) << c.name;
+    EXPECT_NE(output_.find(c.expect_in_message), std::string::npos) << c.name << ": " << output_;
+    EXPECT_FALSE(fs::exists(c.must_not_exist)) << c.name;
+  }
+  EXPECT_EQ(temp_files_in(dir_), 0);
+}
+
+TEST_F(VeilCli, RefusesToOverwriteItsInput) {
+  fs::path copy = dir_ / "street.jpg";
+  fs::copy_file(face_photo(), copy);
+  auto before = fs::file_size(copy);
+  EXPECT_NE(veil("anonymize " + q(copy) + " -o " + q(copy)), 0);
+  EXPECT_EQ(fs::file_size(copy), before);
+}
+
+TEST_F(VeilCli, CorruptVideoNeverPassesAFrameUnanalysed) {
+  fs::path bad = dir_ / "corrupt.mp4";
+  fs::copy_file(kDashcam, bad);
+  {
+    std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+    auto size = static_cast<std::streamoff>(fs::file_size(bad));
+    std::string junk(8192, '\xff');
+    f.seekp(size / 2);
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  fs::path out = dir_ / "out.mp4", side = dir_ / "out.jsonl";
+  int rc = veil("anonymize " + q(bad) + " -o " + q(out) + " --detections " + q(side) + " --preset ultrafast");
+  if (rc != 0) {
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_NE(output_.find("corrupt.mp4"), std::string::npos) << output_;
+  } else {
+    // Every frame that was written went through the detectors.
+    EXPECT_EQ(static_cast<std::int64_t>(read_jsonl(side).size()), count_frames(out));
+  }
+  EXPECT_EQ(temp_files_in(dir_), 0);
+}
+
+TEST_F(VeilCli, ModelsListsChecksumsAndRefusesATamperedMirror) {
+  ASSERT_EQ(veil("models"), 0) << output_;
+  EXPECT_NE(output_.find("8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"), std::string::npos);
+  EXPECT_NE(output_.find("Apache-2.0"), std::string::npos);
+  EXPECT_NE(output_.find("checksum verified"), std::string::npos);
+
+  fs::path mirror = dir_ / "mirror";
+  fs::copy(test::model_dir(), mirror, fs::copy_options::recursive);
+  fs::path yunet = mirror / "yunet/face_detection_yunet_2023mar.onnx";
+  fs::permissions(yunet, fs::perms::owner_write, fs::perm_options::add);
+  { std::ofstream(yunet, std::ios::app) << "tampered"; }
+  int rc = test::run_command("VEIL_MODEL_DIR='" + mirror.string() + "' VEIL_CACHE_DIR='" + (dir_ / "cache").string() +
+                                 "' '" + test::cli_path().string() + "' anonymize " + q(face_photo()) + " -o " +
+                                 q(dir_ / "x.png") + " --offline",
+                             &output_);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(output_.find("refusing"), std::string::npos) << output_;
+  EXPECT_FALSE(fs::exists(dir_ / "x.png"));
+}
+
+}  // namespace
+}  // namespace veil
