@@ -2,6 +2,7 @@
 // pipeline, prints progress and a summary. All real work lives in the library.
 #include "progress_bar.hpp"
 #include "veil/core/error.hpp"
+#include "veil/eval/evaluator.hpp"
 #include "veil/pipeline/anonymizer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -59,9 +60,9 @@ struct AnonymizeArgs {
   bool strip_metadata = false, quiet = false, no_download = false;
 };
 
-void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
-  app.add_option("input", a.input, "video, image, or folder of them")->required();
-  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder")->required();
+// Options that decide what is hidden: shared by anonymize and eval, so that
+// eval measures exactly what anonymize would do with the same flags.
+void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
   app.add_option("--targets", a.targets, "what to hide: face, plate, or face,plate")->capture_default_str();
   app.add_option("--face-threshold", a.face_threshold, "face score threshold (lower finds more)")
       ->check(CLI::Range(0.0, 1.0));
@@ -80,6 +81,13 @@ void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
       ->check(CLI::Range(0.5, 4.0))
       ->capture_default_str();
   app.add_option("--fill-color", a.fill, "fill colour: black, white, gray, R,G,B or #RRGGBB")->capture_default_str();
+  app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
+}
+
+void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
+  app.add_option("input", a.input, "video, image, or folder of them")->required();
+  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder")->required();
+  add_detection_options(app, a);
   app.add_option("--block-size", a.block_size, "pixelate block size in pixels (0: scale with the object)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--detections", a.detections, "write detections as JSON Lines to this file");
@@ -96,11 +104,10 @@ void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
                              "veryslow"}))
       ->capture_default_str();
   app.add_flag("--strip-metadata", a.strip_metadata, "drop container and stream metadata (GPS, creation time)");
-  app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
   app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
 }
 
-int run_anonymize(const AnonymizeArgs& a) {
+AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   AnonymizeOptions o;
   o.detection.targets = parse_targets(a.targets);
   o.detection.face_threshold = a.face_threshold;
@@ -119,10 +126,18 @@ int run_anonymize(const AnonymizeArgs& a) {
   o.encode.preset = a.preset;
   o.encode.strip_metadata = a.strip_metadata;
   if (!a.detections.empty()) o.detections_path = a.detections;
+  return o;
+}
 
+ModelStore model_store(bool no_download) {
   ModelStoreOptions store_options;
-  store_options.allow_download = !a.no_download;
-  ModelStore store(store_options);
+  store_options.allow_download = !no_download;
+  return ModelStore(store_options);
+}
+
+int run_anonymize(const AnonymizeArgs& a) {
+  AnonymizeOptions o = anonymize_options(a);
+  ModelStore store = model_store(a.no_download);
   Anonymizer anonymizer(o, store);
 
   cli::ProgressBar bar;
@@ -144,10 +159,49 @@ int run_anonymize(const AnonymizeArgs& a) {
   return 0;
 }
 
+struct EvalArgs {
+  AnonymizeArgs detection;
+  std::string annotations, format, only_class;
+  float min_height = 10;
+  bool json = false, quiet = false;
+};
+
+void add_eval(CLI::App& app, EvalArgs& e) {
+  app.add_option("input", e.detection.input, "folder of annotated images, or a video labelled in veil format")
+      ->required();
+  app.add_option("--annotations", e.annotations, "annotation file or folder")->required();
+  app.add_option("--format", e.format, "annotation format")
+      ->required()
+      ->check(CLI::IsMember({"voc", "openalpr", "wider", "coco", "veil"}));
+  app.add_option("--class", e.only_class, "treat every annotated box as this class")
+      ->check(CLI::IsMember({"face", "plate"}));
+  app.add_option("--min-size", e.min_height, "headline figures count boxes at least this tall (px)")
+      ->capture_default_str();
+  app.add_flag("--json", e.json, "print one JSON object");
+  app.add_flag("-q,--quiet", e.quiet, "no progress bar");
+  add_detection_options(app, e.detection);
+}
+
+int run_eval(const EvalArgs& e) {
+  EvalOptions o;
+  o.anonymize = anonymize_options(e.detection);
+  o.annotations = e.annotations;
+  o.format = *parse_annotation_format(e.format);
+  if (!e.only_class.empty()) o.only_class = parse_object_class(e.only_class);
+  ModelStore store = model_store(e.detection.no_download);
+  cli::ProgressBar bar;
+  bool show_progress = !e.quiet && ::isatty(STDERR_FILENO);
+  RecallReport r = evaluate(e.detection.input, o, store, show_progress ? &bar : nullptr);
+  if (e.json) {
+    std::cout << r.to_json(e.min_height).dump() << "\n";
+  } else {
+    std::cout << r.to_text(e.min_height);
+  }
+  return 0;
+}
+
 int run_models(bool json, bool no_download) {
-  ModelStoreOptions store_options;
-  store_options.allow_download = !no_download;
-  ModelStore store(store_options);
+  ModelStore store = model_store(no_download);
   nlohmann::json out = nlohmann::json::array();
   int status = 0;
   for (const auto& e : ModelManifest::builtin().entries()) {
@@ -198,6 +252,10 @@ int main(int argc, char** argv) {
   CLI::App* anonymize = app.add_subcommand("anonymize", "write a copy with every face and plate hidden");
   add_anonymize(*anonymize, anon);
 
+  EvalArgs eval;
+  CLI::App* eval_cmd = app.add_subcommand("eval", "measure recall against annotated images or a labelled video");
+  add_eval(*eval_cmd, eval);
+
   bool models_json = false, models_offline = false;
   CLI::App* models = app.add_subcommand("models", "list the models, their checksums, licences and locations");
   models->add_flag("--json", models_json, "machine-readable output");
@@ -209,6 +267,7 @@ int main(int argc, char** argv) {
       if (anon.quiet) spdlog::set_level(spdlog::level::warn);
       return run_anonymize(anon);
     }
+    if (*eval_cmd) return run_eval(eval);
     if (*models) return run_models(models_json, models_offline);
   } catch (const std::exception& ex) {
     fmt::print(stderr, "veil: error: {}\n", ex.what());

@@ -1,6 +1,7 @@
 #include "veil/pipeline/anonymizer.hpp"
 
 #include "veil/core/error.hpp"
+#include "veil/pipeline/analysis_stage.hpp"
 #include "veil/pipeline/sidecar_writer.hpp"
 
 #include <spdlog/spdlog.h>
@@ -94,22 +95,27 @@ void Anonymizer::run_file(const fs::path& input, const fs::path& output, const s
   std::unique_ptr<FrameSource> source = open_source(input);
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode);
   if (progress) progress->on_file_start(label, source->info().frame_count);
-  Frame frame;
-  while (source->read(frame)) {
-    Detections found;
-    try {
-      found = analyzer_.analyze(frame.image);
-    } catch (const Error& ex) {
-      // Fail closed: a frame we could not analyse is never written.
-      throw Error(input.string() + ": frame " + std::to_string(frame.index) + " could not be analysed (" +
-                  ex.what() + "); nothing was written");
+  AnalysisStage analysis(analyzer_);
+  auto emit = [&](std::vector<AnalyzedFrame> ready) {
+    for (auto& [frame, found] : ready) {
+      if (sidecar) sidecar->write(label, frame, found);
+      for (const auto& d : found) stats.detections[d.cls]++;
+      redactor_.apply(frame.image, found);
+      sink->write(frame);
+      stats.frames++;
+      if (progress) progress->on_frame();
     }
-    if (sidecar) sidecar->write(label, frame, found);
-    for (const auto& d : found) stats.detections[d.cls]++;
-    redactor_.apply(frame.image, found);
-    sink->write(frame);
-    stats.frames++;
-    if (progress) progress->on_frame();
+  };
+  Frame frame;
+  try {
+    while (source->read(frame)) emit(analysis.push(std::move(frame)));
+    emit(analysis.flush());
+  } catch (const Error& ex) {
+    // Fail closed: nothing reaches the destination; the sink's temporary
+    // file is removed when it is destroyed unfinished.
+    std::string what = ex.what();
+    if (what.rfind(input.string(), 0) != 0) what = input.string() + ": " + what;
+    throw Error(what + "; no output written");
   }
   sink->finish();
   stats.files++;

@@ -1,0 +1,96 @@
+#include "veil/eval/evaluator.hpp"
+
+#include "veil/core/error.hpp"
+#include "veil/io/media_io.hpp"
+#include "veil/pipeline/analysis_stage.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <array>
+
+namespace veil {
+namespace fs = std::filesystem;
+
+namespace {
+
+cv::Mat hidden_mask(const Redactor& redactor, cv::Size size, const Detections& detections) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  for (const auto& d : detections) redactor.draw_mask(mask, d);
+  return mask;
+}
+
+// The image for an annotation stem, looked up as coverage.py does: first
+// stem + a known extension in the folder itself, then anywhere below it.
+std::map<std::string, fs::path> index_images(const fs::path& folder) {
+  static const std::array<const char*, 7> preference = {".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".bmp", ".webp"};
+  std::map<std::string, fs::path> top, below;
+  for (const auto& e : fs::recursive_directory_iterator(folder)) {
+    if (!e.is_regular_file() || media_kind_for_path(e.path()) != MediaKind::kImage) continue;
+    std::string stem = e.path().stem().string();
+    if (e.path().parent_path() == folder) {
+      auto rank = [&](const fs::path& p) {
+        auto it = std::find(preference.begin(), preference.end(), p.extension().string());
+        return it - preference.begin();
+      };
+      if (!top.count(stem) || rank(e.path()) < rank(top[stem])) top[stem] = e.path();
+    } else if (!below.count(stem)) {
+      below[stem] = e.path();
+    }
+  }
+  for (auto& [stem, p] : below) top.emplace(stem, p);
+  return top;
+}
+
+}  // namespace
+
+RecallReport evaluate(const fs::path& input, const EvalOptions& options, const ModelStore& store,
+                      ProgressListener* progress) {
+  GroundTruth truth = load_ground_truth(options.annotations, options.format, options.only_class);
+  FrameAnalyzer analyzer(options.anonymize.detection, store);
+  Redactor redactor(options.anonymize.redact);
+  RecallMeter meter(options.anonymize.redact.fill_color);
+  std::error_code ec;
+  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder");
+
+  auto score = [&](const AnalyzedFrame& a, const std::vector<GroundTruthBox>& gt) {
+    meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, gt);
+    if (progress) progress->on_frame();
+  };
+
+  if (!truth.frames.empty()) {
+    // A labelled video: every frame goes through the same stage as anonymize.
+    std::unique_ptr<FrameSource> source = open_source(input);
+    if (progress) progress->on_file_start(input.filename().string(), source->info().frame_count);
+    AnalysisStage stage(analyzer);
+    auto take = [&](std::vector<AnalyzedFrame> ready) {
+      for (const auto& a : ready) {
+        auto it = truth.frames.find(a.frame.index);
+        if (it != truth.frames.end()) score(a, it->second);
+      }
+    };
+    Frame f;
+    while (source->read(f)) take(stage.push(std::move(f)));
+    take(stage.flush());
+  } else {
+    if (!fs::is_directory(input, ec)) throw Error(input.string() + ": expected a folder of annotated images");
+    std::map<std::string, fs::path> images = index_images(input);
+    if (progress) progress->on_file_start(input.filename().string(), static_cast<std::int64_t>(truth.images.size()));
+    for (const auto& [stem, boxes] : truth.images) {
+      auto it = images.find(stem);
+      if (it == images.end()) {
+        meter.add_missing();
+        continue;
+      }
+      Frame f;
+      f.image = cv::imread(it->second.string(), cv::IMREAD_COLOR);
+      if (f.image.empty()) throw Error(it->second.string() + ": not a readable image");
+      AnalysisStage stage(analyzer);
+      for (const auto& a : stage.push(std::move(f))) score(a, boxes);
+      for (const auto& a : stage.flush()) score(a, boxes);
+    }
+  }
+  if (progress) progress->on_file_end();
+  return meter.report();
+}
+
+}  // namespace veil
