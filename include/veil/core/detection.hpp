@@ -24,6 +24,7 @@ struct Detection {
   std::vector<cv::Point2f> corners;
   // Set by the tracker; -1 for an untracked detection.
   int track_id = -1;
+  bool predicted = false;  // filled in by the tracker, not seen by a detector
 };
 
 using Detections = std::vector<Detection>;
