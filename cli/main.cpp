@@ -57,7 +57,8 @@ struct AnonymizeArgs {
   float mask_scale = 1.3f, plate_mask_scale = 1.15f;
   int block_size = 0;
   std::optional<int> crf;
-  bool strip_metadata = false, quiet = false, no_download = false;
+  bool strip_metadata = false, quiet = false, no_download = false, no_tracking = false;
+  int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
 };
 
 // Options that decide what is hidden: shared by anonymize and eval, so that
@@ -81,6 +82,13 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->check(CLI::Range(0.5, 4.0))
       ->capture_default_str();
   app.add_option("--fill-color", a.fill, "fill colour: black, white, gray, R,G,B or #RRGGBB")->capture_default_str();
+  app.add_option("--lookahead", a.lookahead, "video: frames held back so an object is hidden before its first detection")
+      ->check(CLI::Range(0, 250))
+      ->capture_default_str();
+  app.add_option("--max-gap", a.max_gap, "video: frames an object stays hidden along its motion after a detector miss")
+      ->check(CLI::Range(0, 250))
+      ->capture_default_str();
+  app.add_flag("--no-tracking", a.no_tracking, "video: analyse every frame on its own (no gap filling, no look-ahead)");
   app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
 }
 
@@ -112,6 +120,12 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.targets = parse_targets(a.targets);
   o.detection.face_threshold = a.face_threshold;
   o.detection.plate_threshold = a.plate_threshold;
+  if (a.no_tracking) {
+    o.tracking.reset();
+  } else {
+    o.tracking->window = a.lookahead;
+    o.tracking->tracker.max_gap = a.max_gap;
+  }
   o.redact.mode = *parse_redact_mode(a.mode);
   o.redact.shape = *parse_mask_shape(a.shape);
   o.redact.face_mask_scale = a.mask_scale;
@@ -148,6 +162,7 @@ int run_anonymize(const AnonymizeArgs& a) {
     for (ObjectClass c : o.detection.targets) {
       per_class += fmt::format(", {} {}s", s.detections.count(c) ? s.detections.at(c) : 0, to_string(c));
     }
+    if (s.tracked) per_class += fmt::format(" (+{} tracked)", s.tracked);
     fmt::print(stderr, "veil: {} file{}, {} frames{}, {:.1f} s, {:.1f} fps{}\n", s.files, s.files == 1 ? "" : "s",
                s.frames, per_class, s.seconds, s.seconds > 0 ? s.frames / s.seconds : 0.0,
                s.failures.empty() ? "" : fmt::format(", {} FAILED", s.failures.size()));

@@ -61,7 +61,7 @@ RecallReport evaluate(const fs::path& input, const EvalOptions& options, const M
     // A labelled video: every frame goes through the same stage as anonymize.
     std::unique_ptr<FrameSource> source = open_source(input);
     if (progress) progress->on_file_start(input.filename().string(), source->info().frame_count);
-    AnalysisStage stage(analyzer);
+    AnalysisStage stage(analyzer, options.anonymize.tracking);
     auto take = [&](std::vector<AnalyzedFrame> ready) {
       for (const auto& a : ready) {
         auto it = truth.frames.find(a.frame.index);
@@ -84,7 +84,7 @@ RecallReport evaluate(const fs::path& input, const EvalOptions& options, const M
       Frame f;
       f.image = cv::imread(it->second.string(), cv::IMREAD_COLOR);
       if (f.image.empty()) throw Error(it->second.string() + ": not a readable image");
-      AnalysisStage stage(analyzer);
+      AnalysisStage stage(analyzer, options.anonymize.tracking);
       for (const auto& a : stage.push(std::move(f))) score(a, boxes);
       for (const auto& a : stage.flush()) score(a, boxes);
     }

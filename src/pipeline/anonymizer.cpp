@@ -95,11 +95,17 @@ void Anonymizer::run_file(const fs::path& input, const fs::path& output, const s
   std::unique_ptr<FrameSource> source = open_source(input);
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode);
   if (progress) progress->on_file_start(label, source->info().frame_count);
-  AnalysisStage analysis(analyzer_);
+  AnalysisStage analysis(analyzer_, options_.tracking);
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
       if (sidecar) sidecar->write(label, frame, found);
-      for (const auto& d : found) stats.detections[d.cls]++;
+      for (const auto& d : found) {
+        if (d.predicted) {
+          stats.tracked++;
+        } else {
+          stats.detections[d.cls]++;
+        }
+      }
       redactor_.apply(frame.image, found);
       sink->write(frame);
       stats.frames++;

@@ -29,6 +29,7 @@ void SidecarWriter::write(const std::string& file, const Frame& frame, const Det
     j["score"] = std::round(d.score * 1000.0) / 1000.0;
     j["box"] = {round2(d.box.x), round2(d.box.y), round2(d.box.width), round2(d.box.height)};
     if (d.track_id >= 0) j["track"] = d.track_id;
+    if (d.predicted) j["predicted"] = true;
     if (!d.corners.empty()) {
       nlohmann::json pts = nlohmann::json::array();
       for (const auto& p : d.corners) pts.push_back({round2(p.x), round2(p.y)});

@@ -6,8 +6,9 @@
 // `anonymize` and `eval`, so eval measures exactly what anonymize hides.
 #include "veil/core/frame.hpp"
 #include "veil/pipeline/frame_analyzer.hpp"
+#include "veil/track/lookahead_buffer.hpp"
 
-#include <deque>
+#include <optional>
 #include <vector>
 
 namespace veil {
@@ -19,7 +20,8 @@ struct AnalyzedFrame {
 
 class AnalysisStage {
  public:
-  explicit AnalysisStage(FrameAnalyzer& analyzer) : analyzer_(analyzer) {}
+  // `tracking`: none analyses each frame on its own (no delay, no tracks).
+  AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking);
   // Analyses `frame`; returns the frames whose detections are final.
   // Throws veil::Error when a frame cannot be analysed.
   std::vector<AnalyzedFrame> push(Frame frame);
@@ -27,7 +29,10 @@ class AnalysisStage {
   std::vector<AnalyzedFrame> flush();
 
  private:
+  static std::vector<AnalyzedFrame> convert(LookaheadBuffer::Output ready);
+
   FrameAnalyzer& analyzer_;
+  std::optional<LookaheadBuffer> lookahead_;
 };
 
 }  // namespace veil

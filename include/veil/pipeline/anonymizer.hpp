@@ -4,6 +4,7 @@
 #include "veil/io/media_io.hpp"
 #include "veil/pipeline/frame_analyzer.hpp"
 #include "veil/redact/redactor.hpp"
+#include "veil/track/lookahead_buffer.hpp"
 
 #include <filesystem>
 #include <map>
@@ -17,6 +18,9 @@ enum class ImageFormat { kSame, kPng, kJpg };
 
 struct AnonymizeOptions {
   DetectionOptions detection;
+  // Follow objects across video frames (gap filling and look-ahead);
+  // none analyses every frame on its own.
+  std::optional<LookaheadOptions> tracking = LookaheadOptions{};
   RedactOptions redact;
   VideoEncodeOptions encode;
   ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder
@@ -26,7 +30,8 @@ struct AnonymizeOptions {
 struct RunStats {
   std::int64_t files = 0;
   std::int64_t frames = 0;
-  std::map<ObjectClass, std::int64_t> detections;
+  std::map<ObjectClass, std::int64_t> detections;  // found by a detector
+  std::int64_t tracked = 0;  // extra boxes from tracking (gaps, look-ahead)
   double seconds = 0;
   std::vector<std::string> failures;  // one message per input that failed
 };

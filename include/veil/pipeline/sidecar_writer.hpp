@@ -3,7 +3,9 @@
 //   {"file": "a/b.mp4", "index": 12, "pts": 0.48, "detections": [
 //     {"class": "face", "score": 0.91, "box": [x, y, w, h], "track": 3,
 //      "corners": [[x, y], ...]}]}
-// "pts" is null for still images; "track" and "corners" appear when known.
+// "pts" is null for still images; "track" and "corners" appear when known;
+// "predicted": true marks a box the tracker added (a detector gap, or
+// before the first detection) rather than one a detector found.
 // The file appears at its path only when the run completes.
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
