@@ -18,7 +18,7 @@ AtomicOutput::AtomicOutput(fs::path destination) : destination_(std::move(destin
   if (dir.empty()) dir = ".";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw Error("output folder does not exist: " + dir.string());
+    throw Error("cannot write " + destination_.string() + ": folder " + dir.string() + " does not exist");
   }
   if (fs::is_directory(destination_, ec)) {
     throw Error("output path is a folder, expected a file: " + destination_.string());

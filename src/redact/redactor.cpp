@@ -122,7 +122,10 @@ void Redactor::draw_mask(cv::Mat& mask, const Detection& d) const {
 void Redactor::redact_one(cv::Mat& bgr, const Detection& d) const {
   // Work inside the mask's bounding rectangle only: frames are large, objects small.
   MaskGeometry g = geometry_for(d, options_);
-  cv::Rect area = enclosing(g.bounds(), bgr.size());
+  // Rasterising can reach a pixel past the shape's float bounds; the margin
+  // keeps the drawn mask identical to draw_mask() on a full-size image.
+  cv::Rect2f b = g.bounds();
+  cv::Rect area = enclosing(cv::Rect2f(b.x - 2, b.y - 2, b.width + 4, b.height + 4), bgr.size());
   if (area.empty()) return;
   cv::Mat mask = cv::Mat::zeros(area.size(), CV_8U);
   draw_geometry(mask, g, cv::Point2f(static_cast<float>(area.x), static_cast<float>(area.y)));
