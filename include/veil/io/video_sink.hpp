@@ -1,0 +1,90 @@
+#pragma once
+// Encodes frames from a VideoSource into a new file that mirrors the input:
+// same size, aspect ratio, colour tags, the exact presentation time of every
+// frame, and (unless told otherwise) the metadata, rotation and the other
+// streams, copied byte for byte.
+//
+// Usage: create the sink right after the source and before the first
+// source.read(); it registers itself as the source's passthrough so that
+// audio/subtitle packets flow straight into the output while frames are read.
+// The source must outlive the sink. write() may run on another thread than
+// read(): muxing is serialised internally.
+#include "veil/io/atomic_output.hpp"
+#include "veil/io/frame_sink.hpp"
+#include "veil/io/media_io.hpp"
+#include "veil/io/video_source.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+extern "C" {
+struct AVStream;
+}
+
+namespace veil {
+
+class VideoSink : public FrameSink {
+ public:
+  // Opens the encoder and writes the container header. Throws veil::Error
+  // naming `output` when it cannot be written or the options are invalid.
+  VideoSink(const std::filesystem::path& output, VideoSource& source,
+            const VideoEncodeOptions& options);
+  ~VideoSink() override;
+  VideoSink(const VideoSink&) = delete;
+  VideoSink& operator=(const VideoSink&) = delete;
+
+  // `frame.pts` must be the source's pts (strictly increasing). The image
+  // must be 8-bit BGR; another size than the input's is scaled back to it.
+  void write(const Frame& frame) override;
+  void finish() override;
+
+ private:
+  struct OutputDeleter {
+    void operator()(AVFormatContext* p) const;  // closes the file too
+  };
+
+  void open_container();
+  void add_video_stream(const VideoEncodeOptions& options);
+  void add_copied_streams();
+  void copy_metadata();
+  void on_passthrough(AVPacket* pkt);
+  // Sends `frame` (nullptr flushes) and queues every packet the encoder emits.
+  void encode(AVFrame* frame);
+  // Muxes queued packets whose duration is known (all of them at the end).
+  void send_ready_packets(bool at_end);
+  void mux(AVPacket* pkt);  // caller holds mux_mutex_
+  [[noreturn]] void fail(const std::string& what, int err = 0) const;
+
+  VideoSource& source_;
+  AtomicOutput file_;
+  bool strip_metadata_;
+  bool copy_streams_;
+  std::unique_ptr<AVFormatContext, OutputDeleter> output_;
+  av::Ptr<AVCodecContext> encoder_;
+  av::Ptr<AVFrame> frame_;
+  av::Ptr<AVPacket> packet_;
+  av::Ptr<SwsContext> sws_;
+  AVStream* video_out_ = nullptr;
+  std::vector<int> stream_map_;  // input stream index -> output index, or -1
+
+  // Each frame's duration, known once the next frame arrives; keyed by pts
+  // and consumed when the encoder returns that frame's packet. Only matters
+  // for the last frame in mp4, but mkv and gif use every value.
+  std::map<std::int64_t, std::int64_t> durations_;
+  std::deque<av::Ptr<AVPacket>> waiting_;  // encoded, in dts order
+  std::int64_t last_pts_ = 0;
+  std::int64_t last_step_ = 1;
+  std::int64_t frames_written_ = 0;
+  int sws_width_ = 0, sws_height_ = 0;
+
+  std::mutex mux_mutex_;
+  bool finished_ = false;
+};
+
+}  // namespace veil

@@ -1,0 +1,115 @@
+#pragma once
+// Decodes the best video stream of a media file into 8-bit BGR frames.
+//
+// Every other packet the demuxer meets (audio, subtitles, data) is handed,
+// untouched, to the passthrough callback, so that a VideoSink can copy those
+// streams into the output without decoding them.
+#include "veil/io/frame_source.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+extern "C" {
+struct AVCodecContext;
+struct AVFormatContext;
+struct AVFrame;
+struct AVPacket;
+struct SwsContext;
+}
+
+namespace veil {
+
+// Owning pointers for libav objects, shared by VideoSource and VideoSink.
+namespace av {
+struct Deleter {
+  void operator()(AVCodecContext* p) const;
+  void operator()(AVFrame* p) const;
+  void operator()(AVPacket* p) const;
+  void operator()(SwsContext* p) const;
+};
+struct InputDeleter {
+  void operator()(AVFormatContext* p) const;  // avformat_close_input
+};
+template <typename T>
+using Ptr = std::unique_ptr<T, Deleter>;
+using InputPtr = std::unique_ptr<AVFormatContext, InputDeleter>;
+
+// av_strerror as a std::string.
+std::string error_text(int err);
+
+// Tells `sws` which YUV matrix (an AVColorSpace) and range its YUV side uses;
+// the BGR side is full range. Source and sink use the same mapping so that a
+// pass-through frame keeps its colours.
+void set_yuv_matrix(SwsContext* sws, int colorspace, bool yuv_full_range, bool yuv_is_source);
+
+// yuvj420p and friends are yuv420p and friends with full range. swscale and
+// encoders prefer the plain format plus a range flag. Others pass unchanged.
+int without_jpeg_range(int pix_fmt);
+}  // namespace av
+
+class VideoSource : public FrameSource {
+ public:
+  // Receives a non-video packet; pkt->stream_index is the input stream index
+  // and timestamps are in that input stream's time base. The callback may
+  // take the packet's contents (e.g. av_interleaved_write_frame); the source
+  // unreferences the packet afterwards either way.
+  using Passthrough = std::function<void(AVPacket* pkt)>;
+
+  // Throws veil::Error naming `input` when it is missing, not a video, or
+  // uses a codec that cannot be decoded.
+  explicit VideoSource(const std::filesystem::path& input);
+  ~VideoSource() override;
+  VideoSource(const VideoSource&) = delete;
+  VideoSource& operator=(const VideoSource&) = delete;
+
+  // Frame::pts is in the video stream's time base and strictly increasing;
+  // Frame::pts_seconds is the same instant in seconds.
+  bool read(Frame& out) override;
+  const SourceInfo& info() const override { return info_; }
+
+  // Must be set before the first read(): without a callback then, the other
+  // streams are not read at all. Pass nullptr to stop delivering.
+  void set_passthrough(Passthrough callback) { passthrough_ = std::move(callback); }
+  // True once read() has pulled packets from the file.
+  bool started() const { return started_; }
+
+  AVFormatContext* format_context() const { return input_.get(); }
+  int video_stream_index() const { return video_index_; }
+  AVCodecContext* decoder() const { return decoder_.get(); }
+  // Duration of the frame most recently returned by read(), in the stream's
+  // time base (the container's value, else one nominal frame; at least 1).
+  std::int64_t last_frame_duration() const { return last_duration_; }
+
+ private:
+  // Reads packets until one video packet went to the decoder (or the decoder
+  // was told the input ended), passing the others through.
+  void feed_decoder();
+  void convert(const AVFrame* frame, Frame& out);
+  [[noreturn]] void fail(const std::string& what, int err = 0) const;
+
+  std::filesystem::path path_;
+  SourceInfo info_;
+  av::InputPtr input_;
+  av::Ptr<AVCodecContext> decoder_;
+  av::Ptr<AVFrame> frame_;
+  av::Ptr<AVPacket> packet_;
+  av::Ptr<SwsContext> sws_;
+  int video_index_ = -1;
+  Passthrough passthrough_;
+  bool started_ = false;
+  bool input_ended_ = false;  // the decoder has been sent its flush packet
+  bool warned_damage_ = false;
+
+  std::int64_t next_index_ = 0;
+  std::int64_t last_pts_ = 0;
+  std::int64_t last_duration_ = 1;
+  std::int64_t nominal_duration_ = 0;  // one frame at avg_frame_rate, or 0
+
+  // What sws_ was configured for; rebuilt when a frame differs.
+  int sws_width_ = 0, sws_height_ = 0, sws_format_ = -1, sws_colorspace_ = -1, sws_range_ = -1;
+};
+
+}  // namespace veil

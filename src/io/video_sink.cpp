@@ -1,0 +1,475 @@
+#include "veil/io/video_sink.hpp"
+
+#include "veil/core/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace veil {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The video stream's side data worth keeping: how to present the picture.
+// HDR side data is left out because frames pass through 8-bit BGR.
+constexpr AVPacketSideDataType kPresentationSideData[] = {
+    AV_PKT_DATA_DISPLAYMATRIX, AV_PKT_DATA_STEREO3D, AV_PKT_DATA_SPHERICAL};
+
+// Container tags that describe the input's container, not its content.
+constexpr const char* kContainerOnlyTags[] = {"major_brand", "minor_version", "compatible_brands",
+                                              "encoder"};
+
+bool is_yuv(AVPixelFormat fmt) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+  return d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) && d->nb_components >= 3;
+}
+
+bool is_8bit_yuv(AVPixelFormat fmt) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+  return is_yuv(fmt) && !(d->flags & AV_PIX_FMT_FLAG_ALPHA) && d->comp[0].depth == 8;
+}
+
+bool supports(const AVCodec* codec, AVPixelFormat fmt) {
+  for (const AVPixelFormat* p = codec->pix_fmts; p && *p != AV_PIX_FMT_NONE; ++p) {
+    if (*p == fmt) return true;
+  }
+  return false;
+}
+
+// x264/x265: keep the input's chroma layout when the encoder takes it (a
+// yuv444p source stays sharp), else 4:2:0, which every player handles. 4:2:0
+// needs even dimensions; an odd-sized input falls back to 4:4:4 rather than
+// losing a pixel row.
+AVPixelFormat choose_yuv_format(const AVCodec* codec, AVPixelFormat input, int width, int height) {
+  AVPixelFormat fmt = AV_PIX_FMT_YUV420P;
+  if (is_8bit_yuv(input) && supports(codec, input)) fmt = input;
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+  const bool odd = (width % 2 != 0 && d->log2_chroma_w > 0) || (height % 2 != 0 && d->log2_chroma_h > 0);
+  if (odd && supports(codec, AV_PIX_FMT_YUV444P)) fmt = AV_PIX_FMT_YUV444P;
+  return fmt;
+}
+
+// GIF and other palette/RGB encoders: the closest format swscale can produce.
+AVPixelFormat choose_any_format(const AVCodec* codec) {
+  std::vector<AVPixelFormat> usable;
+  for (const AVPixelFormat* p = codec->pix_fmts; p && *p != AV_PIX_FMT_NONE; ++p) {
+    if (sws_isSupportedOutput(*p)) usable.push_back(*p);
+  }
+  if (usable.empty()) return AV_PIX_FMT_NONE;
+  usable.push_back(AV_PIX_FMT_NONE);
+  return avcodec_find_best_pix_fmt_of_list(usable.data(), AV_PIX_FMT_BGR24, 0, nullptr);
+}
+
+// YUV output: the input's colour tags, so that the sink's BGR->YUV matrix
+// is the inverse of the source's. RGB or palette input (GIF): sRGB pixels,
+// tagged so that players agree on them.
+void set_colour_tags(AVCodecContext* enc, const AVCodecParameters* par) {
+  const auto input = static_cast<AVPixelFormat>(par->format);
+  if (is_yuv(static_cast<AVPixelFormat>(av::without_jpeg_range(input)))) {
+    const bool full = av::without_jpeg_range(input) != input || par->color_range == AVCOL_RANGE_JPEG;
+    enc->color_range = full ? AVCOL_RANGE_JPEG : par->color_range;
+    enc->color_primaries = par->color_primaries;
+    enc->color_trc = par->color_trc;
+    enc->colorspace = par->color_space;
+    enc->chroma_sample_location = par->chroma_location;
+  } else {
+    enc->color_range = AVCOL_RANGE_MPEG;
+    enc->color_primaries = AVCOL_PRI_BT709;
+    enc->color_trc = AVCOL_TRC_IEC61966_2_1;
+    enc->colorspace = AVCOL_SPC_BT709;
+  }
+}
+
+// Whether `oformat` can store packets of this codec as they are. Muxers
+// without a codec table cannot tell; they get the stream when they have a
+// default codec of its kind (mpegts takes AAC, gif takes no audio at all).
+bool container_accepts(const AVOutputFormat* oformat, const AVCodecParameters* par) {
+  const int answer = avformat_query_codec(oformat, par->codec_id, FF_COMPLIANCE_NORMAL);
+  if (answer >= 0) return answer == 1;
+  switch (par->codec_type) {
+    case AVMEDIA_TYPE_AUDIO: return oformat->audio_codec != AV_CODEC_ID_NONE;
+    case AVMEDIA_TYPE_SUBTITLE: return oformat->subtitle_codec != AV_CODEC_ID_NONE;
+    default: return false;
+  }
+}
+
+// AtomicOutput's messages may name only the folder; the user looks for the
+// file they asked for. (A prvalue return: AtomicOutput cannot move.)
+AtomicOutput open_atomic_output(const fs::path& output) {
+  try {
+    return AtomicOutput(output);
+  } catch (const Error& e) {
+    throw Error(output.string() + ": " + e.what());
+  }
+}
+
+void copy_side_data(const AVStream* in, AVStream* out, AVPacketSideDataType type) {
+  size_t size = 0;
+  const uint8_t* data = av_stream_get_side_data(in, type, &size);
+  if (!data) return;
+  uint8_t* copy = av_stream_new_side_data(out, type, size);
+  if (copy) std::memcpy(copy, data, size);
+}
+
+}  // namespace
+
+void VideoSink::OutputDeleter::operator()(AVFormatContext* p) const {
+  if (p && !(p->oformat->flags & AVFMT_NOFILE)) avio_closep(&p->pb);
+  avformat_free_context(p);
+}
+
+VideoSink::VideoSink(const fs::path& output, VideoSource& source, const VideoEncodeOptions& options)
+    : source_(source),
+      file_(open_atomic_output(output)),
+      strip_metadata_(options.strip_metadata),
+      copy_streams_(options.copy_other_streams) {
+  if (copy_streams_ && source_.started()) {
+    fail("the sink must be created before the first frame is read, or packets of the "
+         "copied streams would be lost");
+  }
+  open_container();
+  add_video_stream(options);
+  stream_map_.assign(source_.format_context()->nb_streams, -1);
+  stream_map_[source_.video_stream_index()] = video_out_->index;
+  if (copy_streams_) add_copied_streams();
+  if (!strip_metadata_) copy_metadata();
+
+  AVFormatContext* oc = output_.get();
+  int err = 0;
+  if (!(oc->oformat->flags & AVFMT_NOFILE)) {
+    err = avio_open(&oc->pb, file_.temp_path().c_str(), AVIO_FLAG_WRITE);
+    if (err < 0) fail("cannot create the file", err);
+  }
+  AVDictionary* mux_options = nullptr;
+  if (strip_metadata_) {
+    oc->flags |= AVFMT_FLAG_BITEXACT;  // no muxer version or creation time either
+  } else {
+    // mov/mp4 only write a few well-known tags unless told to store all of
+    // them as metadata keys (GPS "location", Apple's ISO6709 key, ...).
+    // Other muxers ignore the option.
+    av_dict_set(&mux_options, "movflags", "use_metadata_tags", 0);
+  }
+  err = avformat_write_header(oc, &mux_options);
+  av_dict_free(&mux_options);
+  if (err < 0) fail("cannot write the container header", err);
+
+  if (copy_streams_) {
+    source_.set_passthrough([this](AVPacket* pkt) { on_passthrough(pkt); });
+  }
+}
+
+VideoSink::~VideoSink() {
+  // Nothing more may arrive at a sink that is gone. The temporary file is
+  // closed by output_ and then removed by file_ unless finish() committed it.
+  source_.set_passthrough(nullptr);
+}
+
+void VideoSink::fail(const std::string& what, int err) const {
+  std::string msg = file_.destination().string() + ": " + what;
+  if (err < 0) msg += " (" + av::error_text(err) + ")";
+  throw Error(msg);
+}
+
+void VideoSink::open_container() {
+  // Guess from the destination: the temporary name ends in ".tmp.mp4" too,
+  // but the destination is what the user asked for.
+  const std::string name = file_.destination().filename().string();
+  const AVOutputFormat* format = av_guess_format(nullptr, name.c_str(), nullptr);
+  if (!format) fail("unknown container for this file extension");
+  AVFormatContext* oc = nullptr;
+  int err = avformat_alloc_output_context2(&oc, format, nullptr, file_.temp_path().c_str());
+  if (err < 0 || !oc) fail("cannot set up the container", err);
+  output_.reset(oc);
+}
+
+void VideoSink::add_video_stream(const VideoEncodeOptions& options) {
+  AVFormatContext* oc = output_.get();
+  AVFormatContext* ic = source_.format_context();
+  const AVStream* in = ic->streams[source_.video_stream_index()];
+  const AVCodecParameters* par = in->codecpar;
+
+  // A .gif destination means the GIF encoder whatever options.codec says.
+  const bool gif = oc->oformat->video_codec == AV_CODEC_ID_GIF;
+  const AVCodec* codec = nullptr;
+  bool x265 = false;
+  if (gif) {
+    codec = avcodec_find_encoder(AV_CODEC_ID_GIF);
+  } else if (options.codec == "h264" || options.codec == "libx264") {
+    codec = avcodec_find_encoder_by_name("libx264");
+  } else if (options.codec == "h265" || options.codec == "hevc" || options.codec == "libx265") {
+    codec = avcodec_find_encoder_by_name("libx265");
+    x265 = true;
+  } else {
+    fail("unknown video codec '" + options.codec + "' (expected h264 or h265)");
+  }
+  if (!codec) fail("this FFmpeg build has no encoder for " + (gif ? std::string("gif") : options.codec));
+  if (avformat_query_codec(oc->oformat, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+    fail(std::string("the ") + oc->oformat->name + " container cannot hold " + codec->name + " video");
+  }
+
+  encoder_.reset(avcodec_alloc_context3(codec));
+  if (!encoder_) fail("out of memory");
+  AVCodecContext* enc = encoder_.get();
+  enc->width = par->width;
+  enc->height = par->height;
+  const auto input_format = static_cast<AVPixelFormat>(av::without_jpeg_range(par->format));
+  enc->pix_fmt = gif ? choose_any_format(codec) : choose_yuv_format(codec, input_format, par->width, par->height);
+  if (enc->pix_fmt == AV_PIX_FMT_NONE) fail(std::string("no usable pixel format for ") + codec->name);
+  // The source's pts go in unchanged: every frame keeps its exact time and
+  // variable frame rate stays variable. The frame rate is only a hint.
+  enc->time_base = in->time_base;
+  const AVRational fps = in->avg_frame_rate.num > 0 ? in->avg_frame_rate : in->r_frame_rate;
+  if (fps.num > 0 && fps.den > 0) enc->framerate = fps;
+  AVRational sar = av_guess_sample_aspect_ratio(ic, const_cast<AVStream*>(in), nullptr);
+  enc->sample_aspect_ratio = sar.num > 0 ? sar : AVRational{0, 1};
+  if (is_8bit_yuv(enc->pix_fmt)) set_colour_tags(enc, par);
+  enc->thread_count = 0;
+  if (oc->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+
+  AVDictionary* codec_options = nullptr;
+  if (!gif) {
+    // Close to the source's quality: the input is already lossy.
+    const int crf = options.crf.value_or(x265 ? 20 : 18);
+    av_dict_set(&codec_options, "preset", options.preset.c_str(), 0);
+    av_dict_set_int(&codec_options, "crf", crf, 0);
+    // x265 prints its banner and statistics to stderr, over our progress bar.
+    if (x265) av_dict_set(&codec_options, "x265-params", "log-level=error", 0);
+  }
+  int err = avcodec_open2(enc, codec, &codec_options);
+  av_dict_free(&codec_options);
+  if (err < 0) {
+    fail(std::string("cannot open the ") + codec->name + " encoder (preset '" + options.preset +
+             "', pixel format " + av_get_pix_fmt_name(enc->pix_fmt) + ")",
+         err);
+  }
+
+  video_out_ = avformat_new_stream(oc, nullptr);
+  if (!video_out_) fail("out of memory");
+  err = avcodec_parameters_from_context(video_out_->codecpar, enc);
+  if (err < 0) fail("cannot set up the video stream", err);
+  // HEVC in mp4/mov defaults to the 'hev1' tag, which Apple players refuse;
+  // 'hvc1' (parameter sets in the header only, as x265 writes them) plays
+  // everywhere.
+  const unsigned hvc1 = MKTAG('h', 'v', 'c', '1');
+  const AVCodecTag* const* tags = oc->oformat->codec_tag;
+  if (codec->id == AV_CODEC_ID_HEVC && tags && av_codec_get_id(tags, hvc1) == AV_CODEC_ID_HEVC) {
+    video_out_->codecpar->codec_tag = hvc1;
+  }
+  video_out_->time_base = enc->time_base;  // a request; the muxer may pick another
+  video_out_->avg_frame_rate = enc->framerate;
+  video_out_->sample_aspect_ratio = enc->sample_aspect_ratio;
+  video_out_->disposition = in->disposition;
+  if (!strip_metadata_) {
+    for (AVPacketSideDataType type : kPresentationSideData) copy_side_data(in, video_out_, type);
+  }
+
+  frame_.reset(av_frame_alloc());
+  packet_.reset(av_packet_alloc());
+  if (!frame_ || !packet_) fail("out of memory");
+  frame_->format = enc->pix_fmt;
+  frame_->width = enc->width;
+  frame_->height = enc->height;
+  err = av_frame_get_buffer(frame_.get(), 0);
+  if (err < 0) fail("out of memory", err);
+}
+
+void VideoSink::add_copied_streams() {
+  AVFormatContext* oc = output_.get();
+  AVFormatContext* ic = source_.format_context();
+  for (unsigned i = 0; i < ic->nb_streams; ++i) {
+    if (static_cast<int>(i) == source_.video_stream_index()) continue;
+    const AVStream* in = ic->streams[i];
+    const AVMediaType type = in->codecpar->codec_type;
+    const char* codec_name = avcodec_get_name(in->codecpar->codec_id);
+    // Other pictures (a second video, cover art, attached images) would reach
+    // the output without being anonymized.
+    if (type != AVMEDIA_TYPE_AUDIO && type != AVMEDIA_TYPE_SUBTITLE && type != AVMEDIA_TYPE_DATA) {
+      spdlog::warn("{}: not copying stream {} ({} {}): only the main video is anonymized",
+                   file_.destination().string(), i, av_get_media_type_string(type) ? av_get_media_type_string(type) : "unknown",
+                   codec_name);
+      continue;
+    }
+    if (!container_accepts(oc->oformat, in->codecpar)) {
+      spdlog::warn("{}: not copying stream {} ({}): the {} container cannot hold it",
+                   file_.destination().string(), i, codec_name, oc->oformat->name);
+      continue;
+    }
+    AVStream* out = avformat_new_stream(oc, nullptr);
+    if (!out) fail("out of memory");
+    int err = avcodec_parameters_copy(out->codecpar, in->codecpar);
+    if (err < 0) fail("cannot copy stream " + std::to_string(i), err);
+    out->codecpar->codec_tag = 0;  // let the output container choose its own tag
+    out->time_base = in->time_base;
+    out->disposition = in->disposition;
+    if (!strip_metadata_) {
+      for (int k = 0; k < in->nb_side_data; ++k) {
+        copy_side_data(in, out, in->side_data[k].type);
+      }
+    }
+    stream_map_[i] = out->index;
+  }
+}
+
+void VideoSink::copy_metadata() {
+  AVFormatContext* oc = output_.get();
+  AVFormatContext* ic = source_.format_context();
+  av_dict_copy(&oc->metadata, ic->metadata, 0);
+  for (const char* key : kContainerOnlyTags) av_dict_set(&oc->metadata, key, nullptr, 0);
+
+  for (unsigned i = 0; i < ic->nb_streams; ++i) {
+    if (stream_map_[i] < 0) continue;
+    AVStream* out = oc->streams[stream_map_[i]];
+    av_dict_copy(&out->metadata, ic->streams[i]->metadata, 0);
+  }
+  // The video was re-encoded: the old encoder's name no longer applies.
+  av_dict_set(&video_out_->metadata, "encoder", nullptr, 0);
+
+  if (ic->nb_chapters > 0) {
+    oc->chapters = static_cast<AVChapter**>(av_calloc(ic->nb_chapters, sizeof(AVChapter*)));
+    if (!oc->chapters) fail("out of memory");
+    for (unsigned i = 0; i < ic->nb_chapters; ++i) {
+      const AVChapter* in = ic->chapters[i];
+      auto* c = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
+      if (!c) fail("out of memory");
+      c->id = in->id;
+      c->time_base = in->time_base;
+      c->start = in->start;
+      c->end = in->end;
+      av_dict_copy(&c->metadata, in->metadata, 0);
+      oc->chapters[oc->nb_chapters++] = c;  // freed by avformat_free_context
+    }
+  }
+}
+
+void VideoSink::write(const Frame& frame) {
+  if (finished_) fail("write() after finish()");
+  const cv::Mat& image = frame.image;
+  if (image.empty() || image.type() != CV_8UC3) fail("expects 8-bit BGR frames");
+  if (frames_written_ > 0 && frame.pts <= last_pts_) {
+    fail("frame " + std::to_string(frame.index) +
+         " does not come after the previous one; frames must keep the source's pts");
+  }
+
+  // This frame's arrival fixes the previous frame's duration.
+  if (frames_written_ > 0) {
+    last_step_ = frame.pts - last_pts_;
+    durations_[last_pts_] = last_step_;
+    send_ready_packets(false);
+  }
+  durations_[frame.pts] = 0;  // unknown until the next frame
+  last_pts_ = frame.pts;
+
+  AVCodecContext* enc = encoder_.get();
+  if (!sws_ || image.cols != sws_width_ || image.rows != sws_height_) {
+    sws_.reset(sws_getContext(image.cols, image.rows, AV_PIX_FMT_BGR24, enc->width, enc->height,
+                              enc->pix_fmt, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP,
+                              nullptr, nullptr, nullptr));
+    if (!sws_) fail(std::string("cannot convert BGR to ") + av_get_pix_fmt_name(enc->pix_fmt));
+    if (is_8bit_yuv(enc->pix_fmt)) {
+      av::set_yuv_matrix(sws_.get(), enc->colorspace, enc->color_range == AVCOL_RANGE_JPEG, false);
+    }
+    sws_width_ = image.cols;
+    sws_height_ = image.rows;
+  }
+
+  // The encoder may still hold a reference to the previous picture.
+  int err = av_frame_make_writable(frame_.get());
+  if (err < 0) fail("out of memory", err);
+  const uint8_t* src[4] = {image.data, nullptr, nullptr, nullptr};
+  const int src_stride[4] = {static_cast<int>(image.step), 0, 0, 0};
+  sws_scale(sws_.get(), src, src_stride, 0, image.rows, frame_->data, frame_->linesize);
+  frame_->pts = frame.pts;
+  encode(frame_.get());
+  ++frames_written_;
+}
+
+void VideoSink::encode(AVFrame* frame) {
+  AVCodecContext* enc = encoder_.get();
+  int err = avcodec_send_frame(enc, frame);
+  if (err < 0) fail("cannot encode video", err);
+  for (;;) {
+    err = avcodec_receive_packet(enc, packet_.get());
+    if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) break;
+    if (err < 0) fail("cannot encode video", err);
+    av::Ptr<AVPacket> pkt(av_packet_alloc());
+    if (!pkt) fail("out of memory");
+    av_packet_move_ref(pkt.get(), packet_.get());
+    waiting_.push_back(std::move(pkt));
+  }
+  send_ready_packets(frame == nullptr);
+}
+
+void VideoSink::send_ready_packets(bool at_end) {
+  // Packets leave in encoder (dts) order; the head waits while its frame's
+  // duration is unknown, i.e. while it is the newest frame.
+  while (!waiting_.empty()) {
+    AVPacket* pkt = waiting_.front().get();
+    auto it = durations_.find(pkt->pts);
+    std::int64_t duration = it != durations_.end() ? it->second : last_step_;
+    if (duration == 0) {
+      if (!at_end) return;
+      duration = last_step_;
+    }
+    if (it != durations_.end()) durations_.erase(it);
+    pkt->duration = duration;
+    pkt->stream_index = video_out_->index;
+    av_packet_rescale_ts(pkt, encoder_->time_base, video_out_->time_base);
+    {
+      std::lock_guard<std::mutex> lock(mux_mutex_);
+      mux(pkt);
+    }
+    waiting_.pop_front();
+  }
+}
+
+void VideoSink::on_passthrough(AVPacket* pkt) {
+  const int in = pkt->stream_index;
+  if (in < 0 || in >= static_cast<int>(stream_map_.size()) || stream_map_[in] < 0) return;
+  if (in == source_.video_stream_index()) return;
+  AVStream* out = output_->streams[stream_map_[in]];
+  av_packet_rescale_ts(pkt, source_.format_context()->streams[in]->time_base, out->time_base);
+  pkt->stream_index = out->index;
+  pkt->pos = -1;
+  std::lock_guard<std::mutex> lock(mux_mutex_);
+  if (!finished_) mux(pkt);
+}
+
+void VideoSink::mux(AVPacket* pkt) {
+  // Takes the packet's contents; buffers as needed to interleave streams.
+  int err = av_interleaved_write_frame(output_.get(), pkt);
+  if (err < 0) fail("cannot write to the file", err);
+}
+
+void VideoSink::finish() {
+  if (finished_) return;
+  if (frames_written_ == 0) fail("no video frames to write");
+  // The newest frame lasts as long as it did in the input.
+  const std::int64_t last = source_.last_frame_duration();
+  durations_[last_pts_] = last > 0 ? last : last_step_;
+  encode(nullptr);
+
+  source_.set_passthrough(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mux_mutex_);
+    finished_ = true;
+    int err = av_write_trailer(output_.get());
+    if (err < 0) fail("cannot finish the file", err);
+  }
+  AVFormatContext* oc = output_.get();
+  if (!(oc->oformat->flags & AVFMT_NOFILE)) {
+    // Closing flushes the last buffered bytes; a full disk shows up here.
+    int err = avio_closep(&oc->pb);
+    if (err < 0) fail("cannot finish the file", err);
+  }
+  file_.commit();
+}
+
+}  // namespace veil

@@ -1,0 +1,270 @@
+#include "veil/io/video_source.hpp"
+
+#include "veil/core/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <system_error>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace veil {
+namespace fs = std::filesystem;
+
+namespace av {
+void Deleter::operator()(AVCodecContext* p) const { avcodec_free_context(&p); }
+void Deleter::operator()(AVFrame* p) const { av_frame_free(&p); }
+void Deleter::operator()(AVPacket* p) const { av_packet_free(&p); }
+void Deleter::operator()(SwsContext* p) const { sws_freeContext(p); }
+void InputDeleter::operator()(AVFormatContext* p) const { avformat_close_input(&p); }
+
+std::string error_text(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(err, buf, sizeof(buf));
+  return buf;
+}
+
+void set_yuv_matrix(SwsContext* sws, int colorspace, bool yuv_full_range, bool yuv_is_source) {
+  int cs = SWS_CS_DEFAULT;  // BT.601, what swscale assumes when nothing is said
+  switch (colorspace) {
+    case AVCOL_SPC_BT709: cs = SWS_CS_ITU709; break;
+    case AVCOL_SPC_FCC: cs = SWS_CS_FCC; break;
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M: cs = SWS_CS_ITU601; break;
+    case AVCOL_SPC_SMPTE240M: cs = SWS_CS_SMPTE240M; break;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: cs = SWS_CS_BT2020; break;
+    default: break;
+  }
+  const int* coefficients = sws_getCoefficients(cs);
+  const int src_range = yuv_is_source ? yuv_full_range : 1;
+  const int dst_range = yuv_is_source ? 1 : yuv_full_range;
+  sws_setColorspaceDetails(sws, coefficients, src_range, coefficients, dst_range, 0, 1 << 16, 1 << 16);
+}
+
+int without_jpeg_range(int pix_fmt) {
+  switch (pix_fmt) {
+    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
+    default: return pix_fmt;
+  }
+}
+}  // namespace av
+
+namespace {
+
+// Demuxers that accept almost anything or a single still picture. A text file
+// opens as "tty" video and a JPEG as a one-frame "image2" stream; neither is a
+// video, and still images have their own source.
+bool is_non_video_demuxer(const char* name) {
+  const std::string n = name;
+  const bool image_pipe = n.size() > 5 && n.compare(n.size() - 5, 5, "_pipe") == 0;
+  return n == "tty" || n == "image2" || n == "image2pipe" || (image_pipe && n != "gif_pipe");
+}
+
+bool is_yuv(AVPixelFormat fmt) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+  return d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) && d->nb_components >= 3;
+}
+
+}  // namespace
+
+VideoSource::VideoSource(const fs::path& input) : path_(input) {
+  info_.description = input.string();
+  info_.is_video = true;
+
+  std::error_code ec;
+  if (!fs::exists(input, ec)) fail("file not found");
+  if (!fs::is_regular_file(input, ec)) fail("not a regular file");
+
+  AVFormatContext* ic = nullptr;
+  int err = avformat_open_input(&ic, input.c_str(), nullptr, nullptr);
+  if (err < 0) fail("not a readable media file", err);
+  input_.reset(ic);
+  if (is_non_video_demuxer(ic->iformat->name)) {
+    fail(std::string("not a video file (detected as '") + ic->iformat->name + "')");
+  }
+  err = avformat_find_stream_info(ic, nullptr);
+  if (err < 0) fail("cannot read stream information", err);
+
+  video_index_ = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  // Cover art in an audio file is a "video stream" of one picture.
+  if (video_index_ < 0 || (ic->streams[video_index_]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+    fail("contains no video stream");
+  }
+  AVStream* st = ic->streams[video_index_];
+  const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+  if (!codec) {
+    fail(std::string("unsupported video codec '") + avcodec_get_name(st->codecpar->codec_id) + "'");
+  }
+  if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
+    fail("cannot determine the video's frame size");
+  }
+
+  decoder_.reset(avcodec_alloc_context3(codec));
+  if (!decoder_) fail("out of memory");
+  err = avcodec_parameters_to_context(decoder_.get(), st->codecpar);
+  if (err < 0) fail("cannot configure the video decoder", err);
+  decoder_->pkt_timebase = st->time_base;
+  decoder_->thread_count = 0;  // one per core
+  // By default H.264 drops frames it cannot fully reconstruct (e.g. before
+  // the first keyframe). Dropping would shift the timeline silently; a
+  // damaged frame is better: the detector sees exactly what will be written.
+  decoder_->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+  err = avcodec_open2(decoder_.get(), codec, nullptr);
+  if (err < 0) fail(std::string("cannot open the ") + codec->name + " decoder", err);
+
+  frame_.reset(av_frame_alloc());
+  packet_.reset(av_packet_alloc());
+  if (!frame_ || !packet_) fail("out of memory");
+
+  info_.width = st->codecpar->width;
+  info_.height = st->codecpar->height;
+  const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+  if (fps.num > 0 && fps.den > 0) {
+    nominal_duration_ = av_rescale_q(1, av_inv_q(fps), st->time_base);
+  }
+  if (st->nb_frames > 0) {
+    info_.frame_count = st->nb_frames;
+  } else if (fps.num > 0 && fps.den > 0) {
+    double seconds = 0;
+    if (st->duration > 0) {
+      seconds = st->duration * av_q2d(st->time_base);
+    } else if (ic->duration > 0) {
+      seconds = ic->duration / static_cast<double>(AV_TIME_BASE);
+    }
+    if (seconds > 0) info_.frame_count = static_cast<std::int64_t>(seconds * av_q2d(fps) + 0.5);
+  }
+}
+
+VideoSource::~VideoSource() = default;
+
+void VideoSource::fail(const std::string& what, int err) const {
+  std::string msg = path_.string() + ": " + what;
+  if (err < 0) msg += " (" + av::error_text(err) + ")";
+  throw Error(msg);
+}
+
+bool VideoSource::read(Frame& out) {
+  if (!started_) {
+    started_ = true;
+    // Nobody wants the other streams: let the demuxer skip them.
+    if (!passthrough_) {
+      for (unsigned i = 0; i < input_->nb_streams; ++i) {
+        if (static_cast<int>(i) != video_index_) input_->streams[i]->discard = AVDISCARD_ALL;
+      }
+    }
+  }
+  for (;;) {
+    int err = avcodec_receive_frame(decoder_.get(), frame_.get());
+    if (err == 0) {
+      convert(frame_.get(), out);
+      av_frame_unref(frame_.get());
+      return true;
+    }
+    if (err == AVERROR_EOF) return false;
+    // Anything but "send more input" means a frame was lost: stop.
+    if (err != AVERROR(EAGAIN)) fail("cannot decode video frame " + std::to_string(next_index_), err);
+    if (input_ended_) fail("video decoder stalled after the end of input");
+    feed_decoder();
+  }
+}
+
+void VideoSource::feed_decoder() {
+  AVPacket* pkt = packet_.get();
+  for (;;) {
+    int err = av_read_frame(input_.get(), pkt);
+    if (err == AVERROR_EOF) {
+      // Flush: the decoder still holds frames (reordering, threads).
+      input_ended_ = true;
+      err = avcodec_send_packet(decoder_.get(), nullptr);
+      if (err < 0 && err != AVERROR_EOF) fail("cannot flush the video decoder", err);
+      return;
+    }
+    if (err < 0) fail("cannot read from the file (truncated or corrupt?)", err);
+    // Unreferenced however we leave, a throwing passthrough included.
+    struct Unref {
+      AVPacket* p;
+      ~Unref() { av_packet_unref(p); }
+    } unref{pkt};
+
+    if (pkt->stream_index == video_index_) {
+      err = avcodec_send_packet(decoder_.get(), pkt);
+      // EAGAIN cannot happen: read() drained every frame before feeding.
+      if (err < 0) fail("cannot decode video near frame " + std::to_string(next_index_), err);
+      return;
+    }
+    if (passthrough_) passthrough_(pkt);
+  }
+}
+
+void VideoSource::convert(const AVFrame* f, Frame& out) {
+  const AVStream* st = input_->streams[video_index_];
+
+  std::int64_t duration = f->pkt_duration > 0 ? f->pkt_duration : nominal_duration_;
+  if (duration <= 0) duration = 1;
+  std::int64_t pts = f->best_effort_timestamp;
+  if (next_index_ > 0) {
+    // Missing: one frame after the previous. Repeated or going backwards
+    // (broken muxers): the smallest step that keeps the order.
+    if (pts == AV_NOPTS_VALUE) {
+      pts = last_pts_ + last_duration_;
+    } else if (pts <= last_pts_) {
+      pts = last_pts_ + 1;
+    }
+  } else if (pts == AV_NOPTS_VALUE) {
+    pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+  }
+  last_pts_ = pts;
+  last_duration_ = duration;
+
+  if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
+    spdlog::warn("{}: video frame {} is damaged; it is kept with the decoder's concealment",
+                 path_.string(), next_index_);
+    warned_damage_ = true;  // once: a damaged stream would flood the log
+  }
+
+  const auto fmt = static_cast<AVPixelFormat>(av::without_jpeg_range(f->format));
+  const int range = fmt != f->format ? AVCOL_RANGE_JPEG : f->color_range;
+  const int colorspace = f->colorspace;
+  if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
+      colorspace != sws_colorspace_ || range != sws_range_) {
+    // Accurate rounding and full chroma interpolation: the frames are
+    // re-encoded afterwards, so conversion error would be paid twice.
+    sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,
+                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr,
+                              nullptr, nullptr));
+    if (!sws_) {
+      fail(std::string("cannot convert pixel format ") +
+           (av_get_pix_fmt_name(fmt) ? av_get_pix_fmt_name(fmt) : "?") + " to BGR");
+    }
+    if (is_yuv(fmt)) av::set_yuv_matrix(sws_.get(), colorspace, range == AVCOL_RANGE_JPEG, true);
+    sws_width_ = f->width;
+    sws_height_ = f->height;
+    sws_format_ = f->format;
+    sws_colorspace_ = colorspace;
+    sws_range_ = range;
+  }
+
+  // A fresh buffer every frame: the pipeline may still hold earlier frames.
+  cv::Mat image(f->height, f->width, CV_8UC3);
+  uint8_t* dst[4] = {image.data, nullptr, nullptr, nullptr};
+  int dst_stride[4] = {static_cast<int>(image.step), 0, 0, 0};
+  sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, dst, dst_stride);
+
+  out.image = image;
+  out.index = next_index_++;
+  out.pts = pts;
+  out.pts_seconds = pts * av_q2d(st->time_base);
+}
+
+}  // namespace veil
