@@ -11,6 +11,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -258,6 +262,9 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("veil");
   logger->set_pattern("veil: %^%l%$: %v");
   spdlog::set_default_logger(logger);
+  // libx264 prints its settings and statistics at info level on every
+  // encode; Veil reports what matters itself.
+  av_log_set_level(AV_LOG_ERROR);
 
   CLI::App app{"veil: hide faces and licence plates in vehicle-camera video and photos"};
   app.require_subcommand(1);
