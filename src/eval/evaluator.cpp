@@ -43,51 +43,59 @@ std::map<std::string, fs::path> index_images(const fs::path& folder) {
 
 }  // namespace
 
-RecallReport evaluate(const fs::path& input, const EvalOptions& options, const ModelStore& store,
-                      ProgressListener* progress) {
-  GroundTruth truth = load_ground_truth(options.annotations, options.format, options.only_class);
+RecallReport evaluate_frames(FrameSource& source, const GroundTruth& truth, const EvalOptions& options,
+                             const ModelStore& store, ProgressListener* progress) {
   FrameAnalyzer analyzer(options.anonymize.detection, store);
   Redactor redactor(options.anonymize.redact);
   RecallMeter meter(options.anonymize.redact.fill_color);
+  if (progress) progress->on_file_start(source.info().description, source.info().frame_count);
+  AnalysisStage stage(analyzer, options.anonymize.tracking);
+  auto take = [&](std::vector<AnalyzedFrame> ready) {
+    for (const auto& a : ready) {
+      auto it = truth.frames.find(a.frame.index);
+      if (it == truth.frames.end()) continue;
+      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, it->second);
+      if (progress) progress->on_frame();
+    }
+  };
+  Frame f;
+  while (source.read(f)) take(stage.push(std::move(f)));
+  take(stage.flush());
+  if (progress) progress->on_file_end();
+  return meter.report();
+}
+
+RecallReport evaluate(const fs::path& input, const EvalOptions& options, const ModelStore& store,
+                      ProgressListener* progress) {
+  GroundTruth truth = load_ground_truth(options.annotations, options.format, options.only_class);
   std::error_code ec;
   if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder");
-
-  auto score = [&](const AnalyzedFrame& a, const std::vector<GroundTruthBox>& gt) {
-    meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, gt);
-    if (progress) progress->on_frame();
-  };
-
   if (!truth.frames.empty()) {
-    // A labelled video: every frame goes through the same stage as anonymize.
     std::unique_ptr<FrameSource> source = open_source(input);
-    if (progress) progress->on_file_start(input.filename().string(), source->info().frame_count);
-    AnalysisStage stage(analyzer, options.anonymize.tracking);
-    auto take = [&](std::vector<AnalyzedFrame> ready) {
-      for (const auto& a : ready) {
-        auto it = truth.frames.find(a.frame.index);
-        if (it != truth.frames.end()) score(a, it->second);
-      }
-    };
-    Frame f;
-    while (source->read(f)) take(stage.push(std::move(f)));
-    take(stage.flush());
-  } else {
-    if (!fs::is_directory(input, ec)) throw Error(input.string() + ": expected a folder of annotated images");
-    std::map<std::string, fs::path> images = index_images(input);
-    if (progress) progress->on_file_start(input.filename().string(), static_cast<std::int64_t>(truth.images.size()));
-    for (const auto& [stem, boxes] : truth.images) {
-      auto it = images.find(stem);
-      if (it == images.end()) {
-        meter.add_missing();
-        continue;
-      }
-      Frame f;
-      f.image = cv::imread(it->second.string(), cv::IMREAD_COLOR);
-      if (f.image.empty()) throw Error(it->second.string() + ": not a readable image");
-      AnalysisStage stage(analyzer, options.anonymize.tracking);
-      for (const auto& a : stage.push(std::move(f))) score(a, boxes);
-      for (const auto& a : stage.flush()) score(a, boxes);
+    return evaluate_frames(*source, truth, options, store, progress);
+  }
+  if (!fs::is_directory(input, ec)) throw Error(input.string() + ": expected a folder of annotated images");
+  FrameAnalyzer analyzer(options.anonymize.detection, store);
+  Redactor redactor(options.anonymize.redact);
+  RecallMeter meter(options.anonymize.redact.fill_color);
+  std::map<std::string, fs::path> images = index_images(input);
+  if (progress) progress->on_file_start(input.filename().string(), static_cast<std::int64_t>(truth.images.size()));
+  for (const auto& [stem, boxes] : truth.images) {
+    auto it = images.find(stem);
+    if (it == images.end()) {
+      meter.add_missing();
+      continue;
     }
+    Frame f;
+    f.image = cv::imread(it->second.string(), cv::IMREAD_COLOR);
+    if (f.image.empty()) throw Error(it->second.string() + ": not a readable image");
+    AnalysisStage stage(analyzer, options.anonymize.tracking);
+    std::vector<AnalyzedFrame> ready = stage.push(std::move(f));
+    for (auto& a : stage.flush()) ready.push_back(std::move(a));
+    for (const auto& a : ready) {
+      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, boxes);
+    }
+    if (progress) progress->on_frame();
   }
   if (progress) progress->on_file_end();
   return meter.report();

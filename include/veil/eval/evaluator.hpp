@@ -24,4 +24,10 @@ struct EvalOptions {
 RecallReport evaluate(const std::filesystem::path& input, const EvalOptions& options, const ModelStore& store,
                       ProgressListener* progress = nullptr);
 
+// Scores a stream of frames against per-frame ground truth (keyed by frame
+// index), through the same analysis stage anonymize uses. Any FrameSource
+// works: a file, a live stream, or frames made in memory by a test.
+RecallReport evaluate_frames(FrameSource& source, const GroundTruth& truth, const EvalOptions& options,
+                             const ModelStore& store, ProgressListener* progress = nullptr);
+
 }  // namespace veil
