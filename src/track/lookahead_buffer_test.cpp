@@ -2,18 +2,12 @@
 
 #include "test_paths.hpp"
 #include "veil/detect/nms.hpp"
-#include "veil/detect/yunet_face_detector.hpp"
 #include "veil/track/synthetic_motion.hpp"
 
 #include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
-#include <regex>
-#include <sstream>
 
 namespace veil {
 namespace {
@@ -195,175 +189,8 @@ TEST(SyntheticMotion, ZoomGrowsTheTruthAndDropsWhatLeaves) {
   EXPECT_TRUE(clip.truth.back()[1].empty());
 }
 
-// ---------------------------------------------------------------------------
-// Real motion: annotated photos of faces-dev, panned and zoomed, through the
-// real face detector.
-
-std::vector<cv::Rect2f> read_voc_boxes(const fs::path& xml) {
-  std::ifstream in(xml);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  static const std::regex box(
-      R"(<xmin>\s*([\d.]+)\s*</xmin>\s*<ymin>\s*([\d.]+)\s*</ymin>\s*<xmax>\s*([\d.]+)\s*</xmax>\s*<ymax>\s*([\d.]+)\s*</ymax>)");
-  std::vector<cv::Rect2f> boxes;
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), box); it != std::sregex_iterator(); ++it) {
-    float x0 = std::stof((*it)[1]), y0 = std::stof((*it)[2]);
-    float x1 = std::stof((*it)[3]), y1 = std::stof((*it)[4]);
-    boxes.emplace_back(x0, y0, x1 - x0, y1 - y0);
-  }
-  return boxes;
-}
-
-constexpr float kMinFace = 20.f;  // GT faces smaller than this are not scored
-
-// A GT face counts as hidden when its centre is inside a returned box grown
-// 1.3x (the redactor's default face mask scale) or the boxes overlap.
-bool covered(const cv::Rect2f& gt, const Detections& dets) {
-  for (const auto& d : dets) {
-    if (d.cls != ObjectClass::kFace) continue;
-    cv::Point2f c = centre(d.box);
-    cv::Rect2f grown(c.x - 0.65f * d.box.width, c.y - 0.65f * d.box.height, 1.3f * d.box.width,
-                     1.3f * d.box.height);
-    if (grown.contains(centre(gt)) || iou(gt, d.box) > 0.3f) return true;
-  }
-  return false;
-}
-
-struct Score {
-  int pairs = 0;    // (frame, GT face >= kMinFace)
-  int covered = 0;
-  int flicker = 0;  // uncovered with the same face covered before and after
-  int boxes = 0;    // face boxes returned
-  int stray = 0;    // of which cover no GT face at all (over-blurring)
-  double share() const { return pairs ? double(covered) / pairs : 1.0; }
-};
-
-Score score_clip(const SyntheticClip& clip, const std::vector<Detections>& dets) {
-  Score s;
-  size_t objects = clip.truth.empty() ? 0 : clip.truth[0].size();
-  for (size_t o = 0; o < objects; ++o) {
-    std::vector<bool> hit;  // over the frames where this face is scored
-    for (size_t f = 0; f < clip.truth.size(); ++f) {
-      const cv::Rect2f& gt = clip.truth[f][o];
-      if (gt.width < kMinFace || gt.height < kMinFace) continue;
-      hit.push_back(covered(gt, dets[f]));
-    }
-    s.pairs += int(hit.size());
-    s.covered += int(std::count(hit.begin(), hit.end(), true));
-    auto first = std::find(hit.begin(), hit.end(), true);
-    auto last = std::find(hit.rbegin(), hit.rend(), true).base();
-    if (first < last) s.flicker += int(std::count(first, last, false));
-  }
-  for (size_t f = 0; f < dets.size(); ++f) {
-    for (const auto& d : dets[f]) {
-      if (d.cls != ObjectClass::kFace) continue;
-      s.boxes++;
-      bool any = std::any_of(clip.truth[f].begin(), clip.truth[f].end(),
-                             [&](const cv::Rect2f& gt) { return !gt.empty() && covered(gt, {d}); });
-      if (!any) s.stray++;
-    }
-  }
-  return s;
-}
-
-// Runs detections through a buffer, returns the final detections per frame.
-std::vector<Detections> through_buffer(const SyntheticClip& clip, const std::vector<Detections>& raw,
-                                       int window) {
-  LookaheadOptions options;
-  options.window = window;
-  LookaheadBuffer buffer(options);
-  std::vector<Detections> out(raw.size());
-  std::vector<int> released(raw.size(), 0);
-  auto take = [&](LookaheadBuffer::Output batch) {
-    for (auto& [frame, dets] : batch) {
-      out[size_t(frame.index)] = std::move(dets);
-      released[size_t(frame.index)]++;
-    }
-  };
-  for (size_t f = 0; f < raw.size(); ++f) {
-    Frame frame;
-    frame.image = clip.frames[f];
-    frame.index = std::int64_t(f);
-    take(buffer.push(std::move(frame), raw[f]));
-  }
-  take(buffer.flush());
-  for (size_t f = 0; f < raw.size(); ++f) EXPECT_EQ(released[f], 1) << "frame " << f;
-  return out;
-}
-
-void add(Score& total, const Score& s) {
-  total.pairs += s.pairs;
-  total.covered += s.covered;
-  total.flicker += s.flicker;
-  total.boxes += s.boxes;
-  total.stray += s.stray;
-}
-
-TEST(LookaheadBufferRealMotion, HidesAtLeastAsMuchWithoutFlicker) {
-  fs::path data = test::shared_dir() / "data" / "faces-dev";
-  fs::path model = test::model_dir() / "yunet" / "face_detection_yunet_2023mar.onnx";
-  if (!fs::exists(data / "annotations") || !fs::exists(model)) GTEST_SKIP() << "needs faces-dev and the YuNet model";
-
-  // The first few photos, in name order, with at least three faces big
-  // enough to matter once the camera window is scaled up.
-  std::vector<std::pair<fs::path, std::vector<cv::Rect2f>>> photos;
-  std::vector<fs::path> xmls;
-  for (const auto& e : fs::directory_iterator(data / "annotations")) xmls.push_back(e.path());
-  std::sort(xmls.begin(), xmls.end());
-  for (const auto& xml : xmls) {
-    auto boxes = read_voc_boxes(xml);
-    int big = int(std::count_if(boxes.begin(), boxes.end(),
-                                [](const cv::Rect2f& b) { return b.width >= 16 && b.height >= 16; }));
-    fs::path image = data / "images" / (xml.stem().string() + ".jpg");
-    if (big >= 3 && fs::exists(image)) photos.emplace_back(image, boxes);
-    if (photos.size() == 4) break;
-  }
-  ASSERT_FALSE(photos.empty());
-
-  YuNetFaceDetector detector(model, YuNetOptions{});
-  const cv::Size output(640, 480);
-  const int frames = 30;
-  Score raw_total, gap_total, look_total;
-  for (const auto& [path, boxes] : photos) {
-    cv::Mat image = cv::imread(path.string(), cv::IMREAD_COLOR);
-    ASSERT_FALSE(image.empty()) << path;
-    auto largest = *std::max_element(boxes.begin(), boxes.end(),
-                                     [](const cv::Rect2f& a, const cv::Rect2f& b) { return a.area() < b.area(); });
-    std::vector<std::pair<std::string, CameraPath>> paths = {
-        {"pan", pan_path(image.size(), output, frames)},
-        {"zoom", zoom_path(image.size(), output, frames, centre(largest))},
-    };
-    for (const auto& [kind, camera] : paths) {
-      SyntheticClip clip = render_clip(image, boxes, camera);
-      std::vector<Detections> raw;
-      for (const auto& f : clip.frames) raw.push_back(detector.detect(f));
-      Score r = score_clip(clip, raw);
-      Score g = score_clip(clip, through_buffer(clip, raw, 0));
-      Score l = score_clip(clip, through_buffer(clip, raw, 8));
-      std::printf("  %-22s %-4s  pairs %3d  covered: detector %3d (%d flicker)  tracker %3d (%d)  lookahead %3d (%d)\n",
-                  path.filename().string().c_str(), kind.c_str(), r.pairs, r.covered, r.flicker, g.covered,
-                  g.flicker, l.covered, l.flicker);
-      EXPECT_GE(l.covered, r.covered) << path << " " << kind;
-      EXPECT_EQ(l.flicker, 0) << path << " " << kind;
-      add(raw_total, r);
-      add(gap_total, g);
-      add(look_total, l);
-    }
-  }
-  std::printf("  total: %d pairs; covered share detector %.3f (%d flicker leaks), tracker %.3f (%d), "
-              "lookahead %.3f (%d)\n",
-              raw_total.pairs, raw_total.share(), raw_total.flicker, gap_total.share(), gap_total.flicker,
-              look_total.share(), look_total.flicker);
-  std::printf("  face boxes (of which on no GT face): detector %d (%d), tracker %d (%d), lookahead %d (%d)\n",
-              raw_total.boxes, raw_total.stray, gap_total.boxes, gap_total.stray, look_total.boxes,
-              look_total.stray);
-  RecordProperty("detector_share", std::to_string(raw_total.share()));
-  RecordProperty("lookahead_share", std::to_string(look_total.share()));
-  RecordProperty("detector_flicker", raw_total.flicker);
-  EXPECT_GE(look_total.share(), raw_total.share());
-  EXPECT_EQ(look_total.flicker, 0);
-}
+// Real motion through the real detector, scored like `veil eval`, is in
+// src/eval/temporal_recall_test.cpp.
 
 }  // namespace
 }  // namespace veil
