@@ -78,6 +78,14 @@ std::vector<int> tile_starts(int length, int tile, float overlap) {
 HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_file,
                                              const PlateOptions& options)
     : options_(options) {
+  if (options_.frame_fits.empty()) throw Error("plate detector: no whole-frame pass");
+  for (float f : options_.frame_fits) {
+    if (!(f > 0.f && f <= 1.f)) throw Error("plate detector: frame_fits must be in (0, 1]");
+  }
+  if (!(options_.tile_scale > 0.f)) throw Error("plate detector: tile_scale must be positive");
+  if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f)) {
+    throw Error("plate detector: tile_overlap must be in [0, 1)");
+  }
   std::vector<uchar> bytes = read_model(model_file);
   size_ = options_.input_size > 0 ? options_.input_size : size_from_name(model_file);
   try {
@@ -95,39 +103,47 @@ HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_
   }
 }
 
-std::vector<cv::Rect> HyperLprPlateDetector::search_regions(cv::Size frame) const {
-  std::vector<cv::Rect> regions{cv::Rect(cv::Point(0, 0), frame)};
-  float shrink = float(std::max(frame.width, frame.height)) / size_;
-  if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return regions;
-  for (int y : tile_starts(frame.height, size_, options_.tile_overlap)) {
-    for (int x : tile_starts(frame.width, size_, options_.tile_overlap)) {
-      regions.push_back(cv::Rect(x, y, size_, size_) & regions[0]);
+std::vector<HyperLprPlateDetector::Pass> HyperLprPlateDetector::passes(cv::Size frame) const {
+  cv::Rect whole(cv::Point(0, 0), frame);
+  std::vector<Pass> out;
+  for (float fit : options_.frame_fits) out.push_back({whole, fit});
+  float shrink = float(std::max(frame.width, frame.height)) / (size_ * options_.frame_fits[0]);
+  if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;
+  int side = int(std::lround(size_ / options_.tile_scale));
+  for (int y : tile_starts(frame.height, side, options_.tile_overlap)) {
+    for (int x : tile_starts(frame.width, side, options_.tile_overlap)) {
+      cv::Rect tile = cv::Rect(x, y, side, side) & whole;
+      out.push_back({tile, float(std::max(tile.width, tile.height)) / side});
     }
   }
-  return regions;
+  return out;
 }
 
 Detections HyperLprPlateDetector::detect(const cv::Mat& input) {
   cv::Mat bgr = to_bgr(input);
   Detections found;
   try {
-    for (const cv::Rect& region : search_regions(bgr.size())) run_pass(bgr, region, &found);
+    for (const Pass& pass : passes(bgr.size())) run_pass(bgr, pass, &found);
   } catch (const cv::Exception& e) {
     throw Error(std::string("plate detector failed: ") + e.what());
   }
   return nms(std::move(found), options_.nms_iou);
 }
 
-void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const cv::Rect& region, Detections* out) {
+void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const Pass& pass, Detections* out) {
   // Letterbox: scale to fit, centre, pad with black as HyperLPR3 does.
-  float r = std::min(float(size_) / region.width, float(size_) / region.height);
-  int w = std::max(1, int(region.width * r));
-  int h = std::max(1, int(region.height * r));
+  const cv::Rect& region = pass.region;
+  float r = pass.fit * size_ / std::max(region.width, region.height);
+  int w = std::clamp(int(std::lround(region.width * r)), 1, size_);
+  int h = std::clamp(int(std::lround(region.height * r)), 1, size_);
+  // The exact factors after rounding to whole pixels.
+  float rx = float(w) / region.width;
+  float ry = float(h) / region.height;
   int left = (size_ - w) / 2;
   int top = (size_ - h) / 2;
   cv::Mat boxed(size_, size_, CV_8UC3, cv::Scalar::all(0));
   cv::resize(bgr(region), boxed(cv::Rect(left, top, w, h)), cv::Size(w, h), 0, 0,
-             r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+             r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);  // fills the ROI in place
   net_.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
   cv::Mat pred = net_.forward();
   if (pred.dims != 3 || pred.size[2] != kRow) throw Error("plate model: unexpected output shape");
@@ -139,7 +155,7 @@ void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const cv::Rect& region,
   const float margin = 2.f;
 
   auto to_frame = [&](float x, float y) {
-    return cv::Point2f((x - left) / r + region.x, (y - top) / r + region.y);
+    return cv::Point2f((x - left) / rx + region.x, (y - top) / ry + region.y);
   };
   int n = pred.size[1];
   const float* row = pred.ptr<float>();

@@ -52,21 +52,24 @@ cv::Mat to_bgr(const cv::Mat& image) {
 
 YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
                                      const YuNetOptions& options)
-    : options_(options), model_bytes_(read_model(model_file)) {
+    : options_(options), model_name_(model_file.string()), model_bytes_(read_model(model_file)) {
   if (options_.scales.empty()) throw Error("face detector: no scales given");
   for (float s : options_.scales) {
     if (!(s > 0.f)) throw Error("face detector: scales must be positive");
   }
+  if (options_.extend_bottom < 0.f || options_.widen < 0.f) {
+    throw Error("face detector: extend_bottom and widen must not be negative");
+  }
   // Build the first net now so that a corrupt or foreign model fails here,
   // at start-up, and not on the first frame.
-  nets_.push_back(make_net(model_bytes_, model_file.string()));
+  nets_.push_back(make_net(model_bytes_, model_name_));
   for (const char* level : {"8", "16", "32"}) {
     for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
   }
   std::vector<cv::String> have = nets_[0].getUnconnectedOutLayersNames();
   for (const cv::String& want : output_names_) {
     if (std::find(have.begin(), have.end(), want) == have.end()) {
-      throw Error("face model " + model_file.string() + " is not YuNet (no output " + want + ")");
+      throw Error("face model " + model_name_ + " is not YuNet (no output " + want + ")");
     }
   }
 }
@@ -93,36 +96,40 @@ Detections YuNetFaceDetector::detect(const cv::Mat& input) {
   std::vector<float> scales = pass_scales(bgr.size());
   try {
     for (size_t i = 0; i < scales.size(); ++i) {
-      while (nets_.size() <= i) nets_.push_back(make_net(model_bytes_, "(reload)"));
+      while (nets_.size() <= i) nets_.push_back(make_net(model_bytes_, model_name_));
       float s = scales[i];
-      cv::Mat scaled;
-      if (s == 1.f) {
-        scaled = bgr;
-      } else {
-        cv::resize(bgr, scaled, cv::Size(), s, s, s < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+      cv::Mat scaled = bgr;
+      if (s != 1.f) {
+        cv::Size size(std::max(1, int(std::lround(bgr.cols * s))), std::max(1, int(std::lround(bgr.rows * s))));
+        cv::resize(bgr, scaled, size, 0, 0, s < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
       }
-      run_pass(nets_[i], scaled, s, false, &found);
+      // The exact factors after rounding to whole pixels.
+      cv::Point2f scale(float(scaled.cols) / bgr.cols, float(scaled.rows) / bgr.rows);
+      run_pass(nets_[i], scaled, scale, false, &found);
       if (options_.flip) {
         cv::Mat mirrored;
         cv::flip(scaled, mirrored, 1);
-        run_pass(nets_[i], mirrored, s, true, &found);
+        run_pass(nets_[i], mirrored, scale, true, &found);
       }
     }
   } catch (const cv::Exception& e) {
     throw Error(std::string("face detector failed: ") + e.what());
   }
   Detections kept = nms(std::move(found), options_.nms_iou);
-  // Clip to the frame: the padding and the box regression may reach past it.
   cv::Rect2f frame(0.f, 0.f, float(bgr.cols), float(bgr.rows));
   Detections out;
   for (Detection& d : kept) {
+    d.box.x -= d.box.width * options_.widen / 2;
+    d.box.width *= 1.f + options_.widen;
+    d.box.height *= 1.f + options_.extend_bottom;
+    // Clip: the padding and the box regression may reach past the frame.
     d.box &= frame;
     if (d.box.width > 0 && d.box.height > 0) out.push_back(std::move(d));
   }
   return out;
 }
 
-void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, float scale,
+void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Point2f scale,
                                  bool mirrored, Detections* out) {
   // Pad (never stretch) to the multiple of 32 the stride-32 head needs.
   int pad_w = (32 - image.cols % 32) % 32;
@@ -139,10 +146,16 @@ void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, float 
     int stride = kStrides[level];
     int cols = padded.cols / stride;
     int rows = padded.rows / stride;
-    const float* cls = outs[level * 3 + 0].ptr<float>();
-    const float* obj = outs[level * 3 + 1].ptr<float>();
-    const float* reg = outs[level * 3 + 2].ptr<float>();
-    if (outs[level * 3].total() < size_t(rows) * cols) throw Error("face model: unexpected output size");
+    size_t cells = size_t(rows) * cols;
+    const cv::Mat& cls_out = outs[level * 3 + 0];
+    const cv::Mat& obj_out = outs[level * 3 + 1];
+    const cv::Mat& reg_out = outs[level * 3 + 2];
+    if (cls_out.total() != cells || obj_out.total() != cells || reg_out.total() != cells * 4) {
+      throw Error("face model " + model_name_ + ": unexpected output size");
+    }
+    const float* cls = cls_out.ptr<float>();
+    const float* obj = obj_out.ptr<float>();
+    const float* reg = reg_out.ptr<float>();
     for (int r = 0; r < rows; ++r) {
       for (int c = 0; c < cols; ++c) {
         int idx = r * cols + c;
@@ -157,7 +170,7 @@ void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, float 
         Detection d;
         d.cls = ObjectClass::kFace;
         d.score = score;
-        d.box = cv::Rect2f((cx - w / 2) / scale, (cy - h / 2) / scale, w / scale, h / scale);
+        d.box = cv::Rect2f((cx - w / 2) / scale.x, (cy - h / 2) / scale.y, w / scale.x, h / scale.y);
         out->push_back(std::move(d));
       }
     }

@@ -1,0 +1,200 @@
+// Runs the real HyperLPR3 detector on real photos from shared/data/plates-dev.
+#include "veil/detect/hyperlpr_plate_detector.hpp"
+
+#include "veil/core/error.hpp"
+#include "veil/detect/nms.hpp"
+
+#include "test_paths.hpp"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace veil {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path model_file(int size) {
+  return test::model_dir() / "hyperlpr3" / ("y5fu_" + std::to_string(size) + "x_sim.onnx");
+}
+fs::path plates_dir() { return test::shared_dir() / "data" / "plates-dev"; }
+
+struct Labelled {
+  fs::path image;
+  cv::Rect2f plate;
+};
+
+// `<name>.txt` holds one TAB-separated line: file x y w h text.
+std::vector<Labelled> read_labels() {
+  std::vector<Labelled> out;
+  if (!fs::exists(plates_dir())) return out;
+  for (const auto& e : fs::directory_iterator(plates_dir())) {
+    if (e.path().extension() != ".txt") continue;
+    std::ifstream in(e.path());
+    std::string file;
+    float x, y, w, h;
+    if (std::getline(in, file, '\t') && in >> x >> y >> w >> h) {
+      out.push_back({plates_dir() / file, {x, y, w, h}});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Labelled& a, const Labelled& b) { return a.image < b.image; });
+  return out;
+}
+
+cv::Rect2f grow(const cv::Rect2f& r, float f) {
+  return {r.x - r.width * f, r.y - r.height * f, r.width * (1 + 2 * f), r.height * (1 + 2 * f)};
+}
+
+// Twice the signed area of a polygon; positive when it runs clockwise on
+// screen (y pointing down).
+float signed_area2(const std::vector<cv::Point2f>& p) {
+  float a = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const cv::Point2f& u = p[i];
+    const cv::Point2f& v = p[(i + 1) % p.size()];
+    a += u.x * v.y - v.x * u.y;
+  }
+  return a;
+}
+
+class PlateTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(model_file(GetParam()))) GTEST_SKIP() << "no model " << model_file(GetParam());
+  }
+  fs::path model() const { return model_file(GetParam()); }
+};
+
+TEST(PlateLoad, MissingModelThrows) {
+  EXPECT_THROW(HyperLprPlateDetector("/nonexistent/y5fu_320x_sim.onnx", PlateOptions{}), Error);
+}
+
+TEST(PlateLoad, CorruptModelThrows) {
+  fs::path dir = test::make_temp_dir("plate");
+  fs::path bad = dir / "y5fu_320x_sim.onnx";
+  std::ofstream(bad) << "garbage, not protobuf";
+  EXPECT_THROW(HyperLprPlateDetector(bad, PlateOptions{}), Error);
+  std::ofstream(bad, std::ios::trunc).close();
+  EXPECT_THROW(HyperLprPlateDetector(bad, PlateOptions{}), Error);
+  fs::remove_all(dir);
+}
+
+TEST(PlateLoad, ForeignModelThrows) {
+  fs::path face = test::model_dir() / "yunet" / "face_detection_yunet_2023mar.onnx";
+  if (!fs::exists(face)) GTEST_SKIP();
+  EXPECT_THROW(HyperLprPlateDetector(face, PlateOptions{}), Error);
+}
+
+TEST(PlateLoad, WrongInputSizeThrows) {
+  if (!fs::exists(model_file(320))) GTEST_SKIP();
+  PlateOptions o;
+  o.input_size = 640;  // the 320 model has a fixed input
+  EXPECT_THROW(HyperLprPlateDetector(model_file(320), o), Error);
+}
+
+TEST_P(PlateTest, InputSizeFromFileName) {
+  HyperLprPlateDetector det(model(), PlateOptions{});
+  EXPECT_EQ(det.input_size(), GetParam());
+}
+
+TEST_P(PlateTest, BadOptionsThrow) {
+  PlateOptions o;
+  o.frame_fits = {};
+  EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
+  o = PlateOptions{};
+  o.frame_fits = {1.5f};
+  EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
+  o = PlateOptions{};
+  o.tile_overlap = 1.f;
+  EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
+}
+
+TEST_P(PlateTest, BlankImageHasNoPlates) {
+  HyperLprPlateDetector det(model(), PlateOptions{});
+  EXPECT_TRUE(det.detect(cv::Mat(720, 1280, CV_8UC3, cv::Scalar::all(128))).empty());
+  EXPECT_TRUE(det.detect(cv::Mat(50, 90, CV_8UC3, cv::Scalar::all(128))).empty());
+  EXPECT_THROW(det.detect(cv::Mat()), Error);
+}
+
+// The tiles of a large frame cover it completely, and overlap by at least
+// the configured fraction so that a plate narrower than that is whole in one.
+TEST_P(PlateTest, TilesCoverTheFrame) {
+  PlateOptions o;
+  o.tile_above = 1.f;
+  HyperLprPlateDetector det(model(), o);
+  for (cv::Size frame : {cv::Size(1280, 720), cv::Size(1920, 1080), cv::Size(333, 2000)}) {
+    std::vector<HyperLprPlateDetector::Pass> passes = det.passes(frame);
+    ASSERT_GT(passes.size(), o.frame_fits.size());
+    cv::Mat covered(frame, CV_8U, cv::Scalar(0));
+    for (size_t i = o.frame_fits.size(); i < passes.size(); ++i) {
+      const cv::Rect& r = passes[i].region;
+      EXPECT_EQ(r & cv::Rect(cv::Point(), frame), r);
+      EXPECT_LE(std::max(r.width, r.height), GetParam() / o.tile_scale + 1);
+      covered(r) += 1;
+    }
+    EXPECT_EQ(cv::countNonZero(covered), frame.area());
+  }
+  // A frame that fits the input is not tiled.
+  EXPECT_EQ(det.passes({GetParam(), GetParam() / 2}).size(), o.frame_fits.size());
+}
+
+// On a fixed spread of plates-dev photos (every 10th), the labelled plate is
+// found, with its four corners on the plate and in clockwise order.
+TEST_P(PlateTest, FindsLabelledPlates) {
+  std::vector<Labelled> labels = read_labels();
+  if (labels.empty()) GTEST_SKIP() << "no plates-dev data";
+  HyperLprPlateDetector det(model(), PlateOptions{});
+  int tried = 0, found = 0;
+  for (size_t i = 0; i < labels.size(); i += 10) {
+    cv::Mat bgr = cv::imread(labels[i].image.string());
+    ASSERT_FALSE(bgr.empty()) << labels[i].image;
+    ++tried;
+    const cv::Rect2f& truth = labels[i].plate;
+    for (const Detection& d : det.detect(bgr)) {
+      EXPECT_EQ(d.cls, ObjectClass::kPlate);
+      ASSERT_EQ(d.corners.size(), 4u);
+      if (iou(d.box, truth) < 0.3f) continue;
+      ++found;
+      cv::Rect2f near = grow(truth, 0.5f);  // labels are axis-aligned, plates tilt
+      cv::Rect2f box = grow(d.box, 0.01f);
+      for (const cv::Point2f& p : d.corners) {
+        EXPECT_TRUE(near.contains(p)) << labels[i].image << " corner " << p;
+        EXPECT_TRUE(box.contains(p)) << labels[i].image << " corner " << p;
+      }
+      EXPECT_GT(signed_area2(d.corners), 0.f) << labels[i].image;
+      // First corner is the top-left one.
+      EXPECT_LT(d.corners[0].x, d.corners[1].x);
+      EXPECT_LT(d.corners[0].y, d.corners[3].y);
+      break;
+    }
+  }
+  EXPECT_GE(found, tried - 1) << found << " of " << tried;
+}
+
+// Corners come back in frame pixels: the same photo pasted into a larger
+// canvas gives the same plate, shifted.
+TEST_P(PlateTest, LetterboxMapsBack) {
+  std::vector<Labelled> labels = read_labels();
+  if (labels.empty()) GTEST_SKIP();
+  cv::Mat img = cv::imread(labels[0].image.string());
+  PlateOptions o;
+  o.tile_above = 0.f;
+  HyperLprPlateDetector det(model(), o);
+  Detections a = det.detect(img);
+  ASSERT_FALSE(a.empty());
+  cv::Mat canvas(img.rows + 100, img.cols + 300, CV_8UC3, cv::Scalar::all(90));
+  img.copyTo(canvas(cv::Rect(200, 60, img.cols, img.rows)));
+  Detections b = det.detect(canvas);
+  float best = 0;
+  for (const Detection& d : b) best = std::max(best, iou(d.box, a[0].box + cv::Point2f(200, 60)));
+  EXPECT_GT(best, 0.5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, PlateTest, ::testing::Values(320, 640));
+
+}  // namespace
+}  // namespace veil

@@ -1,0 +1,246 @@
+// Runs the real YuNet model on real photos from shared/data/faces-dev.
+#include "veil/detect/yunet_face_detector.hpp"
+
+#include "veil/core/error.hpp"
+#include "veil/detect/nms.hpp"
+
+#include "test_paths.hpp"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace veil {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path model_file() { return test::model_dir() / "yunet" / "face_detection_yunet_2023mar.onnx"; }
+fs::path faces_dir() { return test::shared_dir() / "data" / "faces-dev"; }
+
+// Face boxes of one VOC annotation file.
+std::vector<cv::Rect2f> read_voc(const fs::path& xml) {
+  std::ifstream in(xml);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  std::regex box(R"(<xmin>([\d.]+)</xmin>\s*<ymin>([\d.]+)</ymin>\s*<xmax>([\d.]+)</xmax>\s*<ymax>([\d.]+)</ymax>)");
+  std::vector<cv::Rect2f> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), box), end; it != end; ++it) {
+    float x0 = std::stof((*it)[1]), y0 = std::stof((*it)[2]);
+    float x1 = std::stof((*it)[3]), y1 = std::stof((*it)[4]);
+    out.emplace_back(x0, y0, x1 - x0, y1 - y0);
+  }
+  return out;
+}
+
+cv::Point2f centre(const cv::Rect2f& r) { return {r.x + r.width / 2, r.y + r.height / 2}; }
+
+cv::Rect2f grow(const cv::Rect2f& r, float f) {
+  return {r.x - r.width * f, r.y - r.height * f, r.width * (1 + 2 * f), r.height * (1 + 2 * f)};
+}
+
+class YuNetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(model_file())) GTEST_SKIP() << "no model at " << model_file();
+  }
+};
+
+TEST(YuNetLoad, MissingModelThrows) {
+  EXPECT_THROW(YuNetFaceDetector("/nonexistent/yunet.onnx", YuNetOptions{}), Error);
+}
+
+TEST(YuNetLoad, CorruptModelThrows) {
+  fs::path dir = test::make_temp_dir("yunet");
+  fs::path bad = dir / "face.onnx";
+  std::ofstream(bad) << "this is not an onnx file";
+  EXPECT_THROW(YuNetFaceDetector(bad, YuNetOptions{}), Error);
+  std::ofstream(bad, std::ios::trunc).close();  // empty file
+  EXPECT_THROW(YuNetFaceDetector(bad, YuNetOptions{}), Error);
+  fs::remove_all(dir);
+}
+
+TEST(YuNetLoad, ForeignModelThrows) {
+  fs::path plate = test::model_dir() / "hyperlpr3" / "y5fu_320x_sim.onnx";
+  if (!fs::exists(plate)) GTEST_SKIP();
+  EXPECT_THROW(YuNetFaceDetector(plate, YuNetOptions{}), Error);
+}
+
+TEST_F(YuNetTest, BadOptionsThrow) {
+  YuNetOptions o;
+  o.scales = {};
+  EXPECT_THROW(YuNetFaceDetector(model_file(), o), Error);
+  o.scales = {1.f, 0.f};
+  EXPECT_THROW(YuNetFaceDetector(model_file(), o), Error);
+}
+
+TEST_F(YuNetTest, BlankImageHasNoFaces) {
+  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  EXPECT_TRUE(det.detect(cv::Mat(480, 640, CV_8UC3, cv::Scalar::all(128))).empty());
+  EXPECT_TRUE(det.detect(cv::Mat(37, 53, CV_8UC3, cv::Scalar::all(128))).empty());
+}
+
+TEST_F(YuNetTest, EmptyOrOddImageThrows) {
+  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  EXPECT_THROW(det.detect(cv::Mat()), Error);
+  EXPECT_THROW(det.detect(cv::Mat(64, 64, CV_32FC3, cv::Scalar::all(0))), Error);
+}
+
+TEST_F(YuNetTest, PassScalesRespectPixelCap) {
+  YuNetOptions o;
+  o.scales = {2.f, 1.f};
+  YuNetFaceDetector det(model_file(), o);
+  EXPECT_EQ(det.pass_scales({400, 300}), (std::vector<float>{1.f, 2.f}));
+  o.max_pass_pixels = 1280.0 * 720 * 2.25;  // 1.5x of a 720p frame
+  YuNetFaceDetector capped(model_file(), o);
+  std::vector<float> s = capped.pass_scales({1280, 720});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_NEAR(s[1], 1.5f, 1e-3);
+  // A cap that leaves no room above native drops the upscaled pass.
+  o.max_pass_pixels = 1280.0 * 720 * 1.1;
+  YuNetFaceDetector tight(model_file(), o);
+  EXPECT_EQ(tight.pass_scales({1280, 720}).size(), 1u);
+}
+
+// On a fixed spread of faces-dev photos (every 24th), most annotated faces
+// of 20 px and more are found and confident detections sit on faces.
+TEST_F(YuNetTest, FindsAnnotatedFaces) {
+  std::vector<fs::path> xmls;
+  for (const auto& e : fs::directory_iterator(faces_dir() / "annotations")) xmls.push_back(e.path());
+  if (xmls.empty()) GTEST_SKIP() << "no faces-dev data";
+  std::sort(xmls.begin(), xmls.end());
+
+  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  int faces = 0, found = 0, detections = 0, far = 0, confident = 0, confident_far = 0;
+  for (size_t i = 0; i < xmls.size(); i += 24) {
+    fs::path image = faces_dir() / "images" / (xmls[i].stem().string() + ".jpg");
+    cv::Mat bgr = cv::imread(image.string());
+    ASSERT_FALSE(bgr.empty()) << image;
+    std::vector<cv::Rect2f> truth = read_voc(xmls[i]);
+    Detections got = det.detect(bgr);
+    for (const Detection& d : got) {
+      EXPECT_EQ(d.cls, ObjectClass::kFace);
+      EXPECT_GE(d.score, YuNetOptions{}.score_threshold);
+      EXPECT_GE(d.box.x, 0.f);
+      EXPECT_GE(d.box.y, 0.f);
+      EXPECT_LE(d.box.x + d.box.width, bgr.cols + 1e-3f);
+      EXPECT_LE(d.box.y + d.box.height, bgr.rows + 1e-3f);
+    }
+    for (const cv::Rect2f& t : truth) {
+      if (t.height < 20) continue;
+      ++faces;
+      for (const Detection& d : got) {
+        if (t.contains(centre(d.box)) || iou(t, d.box) > 0.3f) {
+          ++found;
+          break;
+        }
+      }
+    }
+    for (const Detection& d : got) {
+      bool near = false;
+      for (const cv::Rect2f& t : truth) near = near || grow(t, 0.5f).contains(centre(d.box));
+      ++detections;
+      far += !near;
+      if (d.score >= 0.7f) {
+        ++confident;
+        confident_far += !near;
+      }
+    }
+  }
+  ASSERT_GT(faces, 20);
+  EXPECT_GE(found, faces * 0.9) << found << " of " << faces;
+  // Low-score detections include unlabelled background faces, so only the
+  // confident ones must nearly all be on annotated faces.
+  EXPECT_LE(far, detections * 0.4) << far << " of " << detections;
+  EXPECT_LE(confident_far, confident * 0.1) << confident_far << " of " << confident;
+}
+
+// Boxes come back in frame pixels whatever the frame size: the same photo at
+// twice the size gives the same faces at twice the coordinates.
+TEST_F(YuNetTest, BoxesScaleWithTheFrame) {
+  cv::Mat small = cv::imread((faces_dir() / "images" / "maksssksksss261.jpg").string());
+  if (small.empty()) GTEST_SKIP();
+  cv::Mat big;
+  cv::resize(small, big, cv::Size(), 2, 2, cv::INTER_LINEAR);
+  YuNetOptions o;
+  o.scales = {1.f};
+  o.score_threshold = 0.6f;
+  YuNetFaceDetector det(model_file(), o);
+  Detections a = det.detect(small), b = det.detect(big);
+  ASSERT_GE(a.size(), 3u);
+  for (const Detection& d : a) {
+    cv::Rect2f want(d.box.x * 2, d.box.y * 2, d.box.width * 2, d.box.height * 2);
+    float best = 0;
+    for (const Detection& e : b) best = std::max(best, iou(want, e.box));
+    EXPECT_GT(best, 0.6f);
+  }
+}
+
+// A mirrored frame gives mirrored boxes: checks the flip pass maps back.
+TEST_F(YuNetTest, FlipPassMapsBack) {
+  cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss261.jpg").string());
+  if (img.empty()) GTEST_SKIP();
+  YuNetOptions plain;
+  plain.score_threshold = 0.6f;
+  YuNetOptions flipped = plain;
+  flipped.flip = true;
+  Detections a = YuNetFaceDetector(model_file(), plain).detect(img);
+  Detections b = YuNetFaceDetector(model_file(), flipped).detect(img);
+  ASSERT_FALSE(a.empty());
+  for (const Detection& d : a) {
+    float best = 0;
+    for (const Detection& e : b) best = std::max(best, iou(d.box, e.box));
+    EXPECT_GT(best, 0.6f);
+  }
+}
+
+TEST_F(YuNetTest, AcceptsGreyAndBgra) {
+  cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss261.jpg").string());
+  if (img.empty()) GTEST_SKIP();
+  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  cv::Mat grey, bgra;
+  cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(img, bgra, cv::COLOR_BGR2BGRA);
+  EXPECT_FALSE(det.detect(grey).empty());
+  EXPECT_EQ(det.detect(bgra).size(), det.detect(img).size());
+}
+
+// Shared NMS helpers.
+TEST(Nms, IouAndContainment) {
+  cv::Rect2f a(0, 0, 10, 10), b(5, 0, 10, 10), inner(2, 2, 4, 4);
+  EXPECT_NEAR(iou(a, b), 50.f / 150.f, 1e-6);
+  EXPECT_EQ(iou(a, cv::Rect2f(20, 20, 5, 5)), 0.f);
+  EXPECT_EQ(iou(a, cv::Rect2f()), 0.f);
+  EXPECT_NEAR(overlap_of_smaller(a, inner), 1.f, 1e-6);
+}
+
+TEST(Nms, KeepsBestPerClusterAndClass) {
+  auto make = [](ObjectClass c, float s, cv::Rect2f r) {
+    Detection d;
+    d.cls = c;
+    d.score = s;
+    d.box = r;
+    return d;
+  };
+  Detections in = {
+      make(ObjectClass::kFace, 0.5f, {0, 0, 10, 10}),
+      make(ObjectClass::kFace, 0.9f, {1, 1, 10, 10}),
+      make(ObjectClass::kPlate, 0.4f, {0, 0, 10, 10}),   // other class: kept
+      make(ObjectClass::kFace, 0.3f, {50, 50, 10, 10}),  // far away: kept
+      make(ObjectClass::kFace, 0.8f, {2, 2, 3, 3}),      // inside the best one
+  };
+  Detections out = nms(in, 0.5f);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].score, 0.9f);
+  EXPECT_EQ(out[1].score, 0.8f);
+  Detections contained = nms(in, 0.5f, 0.8f);
+  EXPECT_EQ(contained.size(), 3u);
+}
+
+}  // namespace
+}  // namespace veil
