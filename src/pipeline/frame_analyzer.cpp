@@ -17,7 +17,7 @@ FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& 
     models_.push_back(std::move(m));
   }
   if (options.targets.count(ObjectClass::kPlate)) {
-    ResolvedModel m = store.resolve("hyperlpr3-plate-640");
+    ResolvedModel m = store.resolve("hyperlpr3-plate-320");
     PlateOptions o;
     if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
     detectors_.push_back(std::make_unique<HyperLprPlateDetector>(m.path, o));

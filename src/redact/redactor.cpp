@@ -76,6 +76,10 @@ struct MaskGeometry {
 MaskGeometry geometry_for(const Detection& d, const RedactOptions& o) {
   bool plate = d.cls == ObjectClass::kPlate;
   float s = plate ? o.plate_mask_scale : o.face_mask_scale;
+  if (!plate && d.box.height < o.small_face_height) {
+    float t = std::min(1.f, (o.small_face_height - d.box.height) / (o.small_face_height - 10.f));
+    s += o.small_face_extra * t;
+  }
   MaskShape shape = o.shape;
   if (shape == MaskShape::kAuto) shape = (plate && d.corners.size() == 4) ? MaskShape::kBox : MaskShape::kEllipse;
   MaskGeometry g;

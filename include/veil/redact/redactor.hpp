@@ -24,6 +24,11 @@ struct RedactOptions {
   // Faces: detectors box the face tightly, hair and ears stay outside.
   float face_mask_scale = 1.3f;
   float plate_mask_scale = 1.15f;
+  // Small detections are placed less precisely, relative to their size, and
+  // cost little area to grow: a face box shorter than small_face_height gets
+  // up to small_face_extra more scale (linearly, full extra at 10 px).
+  float small_face_height = 32.f;
+  float small_face_extra = 0.3f;
   cv::Scalar fill_color{0, 0, 0};  // BGR
   // Pixelate block size in pixels; 0 = scale with the object (at most
   // kMaxBlocksAcross blocks across it, so a large face is as coarse as a small one).
