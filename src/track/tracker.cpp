@@ -121,8 +121,10 @@ Detections Tracker::update(const Detections& found, cv::Size frame_size) {
     out[di].predicted = false;
     if (track_of[di] >= 0) {
       Track& t = tracks_[size_t(track_of[di])];
+      cv::Rect2f expected = predicted_box(t);
       out[di].track_id = t.id;
-      observe(t, out[di]);
+      observe(t, out[di]);  // the track follows the detector's own box
+      if (options_.cover_prediction && iou(expected, found[di].box) >= options_.match_iou) out[di].box |= expected;
     }
   }
 

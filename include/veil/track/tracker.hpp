@@ -38,6 +38,11 @@ struct TrackerOptions {
   // distance from the last real sighting: the motion model is only
   // approximate and the error grows with every extrapolated frame.
   float growth_per_frame = 0.05f;
+  // A matched detection also hides where the track's motion predicted the
+  // object (the union of both boxes, when they overlap by match_iou):
+  // detector boxes jitter from frame to frame, and one frame's box coming
+  // out small or shifted must not uncover part of a face.
+  bool cover_prediction = true;
 };
 
 // What the tracker knows about one object.
