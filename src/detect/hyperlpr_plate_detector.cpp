@@ -2,6 +2,7 @@
 
 #include "veil/core/error.hpp"
 #include "veil/detect/nms.hpp"
+#include "veil/detect/onnx_model.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -21,13 +22,6 @@ constexpr int kObj = 4;
 constexpr int kCorners = 5;  // x0 y0 .. x3 y3
 constexpr int kClasses = 13; // single-row, double-row plate
 
-std::vector<uchar> read_model(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open plate model " + file.string());
-  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw Error("plate model " + file.string() + " is empty");
-  return bytes;
-}
 
 int size_from_name(const std::filesystem::path& file) {
   std::smatch m;
@@ -36,16 +30,6 @@ int size_from_name(const std::filesystem::path& file) {
   return 640;
 }
 
-cv::Mat to_bgr(const cv::Mat& image) {
-  if (image.empty()) throw Error("plate detector: empty image");
-  if (image.depth() != CV_8U) throw Error("plate detector: image is not 8-bit");
-  if (image.channels() == 3) return image;
-  cv::Mat bgr;
-  if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
-  else if (image.channels() == 4) cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
-  else throw Error("plate detector: unsupported channel count");
-  return bgr;
-}
 
 // Puts four points in the order Detection promises: clockwise (in image
 // coordinates, y down) starting from the top-left one. The model's own order
@@ -86,11 +70,10 @@ HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_
   if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f)) {
     throw Error("plate detector: tile_overlap must be in [0, 1)");
   }
-  std::vector<uchar> bytes = read_model(model_file);
+  std::vector<uchar> bytes = read_model_bytes(model_file, "plate model");
   size_ = options_.input_size > 0 ? options_.input_size : size_from_name(model_file);
   try {
-    net_ = cv::dnn::readNetFromONNX(bytes);
-    if (net_.empty()) throw Error("plate model " + model_file.string() + " holds no network");
+    net_ = load_onnx(bytes, "plate model " + model_file.string());
     // One dry run so that a model of another shape fails now, not mid-video.
     net_.setInput(cv::Mat(std::vector<int>{1, 3, size_, size_}, CV_32F, cv::Scalar(0)));
     cv::Mat out = net_.forward();
@@ -120,7 +103,7 @@ std::vector<HyperLprPlateDetector::Pass> HyperLprPlateDetector::passes(cv::Size 
 }
 
 Detections HyperLprPlateDetector::detect(const cv::Mat& input) {
-  cv::Mat bgr = to_bgr(input);
+  cv::Mat bgr = as_bgr8(input, "plate detector");
   Detections found;
   try {
     for (const Pass& pass : passes(bgr.size())) run_pass(bgr, pass, &found);

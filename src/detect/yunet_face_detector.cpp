@@ -2,6 +2,7 @@
 
 #include "veil/core/error.hpp"
 #include "veil/detect/nms.hpp"
+#include "veil/detect/onnx_model.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -16,43 +17,18 @@ namespace {
 
 constexpr int kStrides[3] = {8, 16, 32};
 
-std::vector<uchar> read_model(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open face model " + file.string());
-  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw Error("face model " + file.string() + " is empty");
-  return bytes;
-}
-
 cv::dnn::Net make_net(const std::vector<uchar>& bytes, const std::string& what) {
-  try {
-    cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes);
-    if (net.empty()) throw Error("face model " + what + " holds no network");
-    return net;
-  } catch (const cv::Exception& e) {
-    throw Error("face model " + what + " cannot be loaded: " + e.what());
-  }
+  return load_onnx(bytes, "face model " + what);
 }
 
 float clamp01(float v) { return std::min(1.f, std::max(0.f, v)); }
 
-// Converts what callers may reasonably pass into the 8-bit BGR the model wants.
-cv::Mat to_bgr(const cv::Mat& image) {
-  if (image.empty()) throw Error("face detector: empty image");
-  if (image.depth() != CV_8U) throw Error("face detector: image is not 8-bit");
-  if (image.channels() == 3) return image;
-  cv::Mat bgr;
-  if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
-  else if (image.channels() == 4) cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
-  else throw Error("face detector: unsupported channel count");
-  return bgr;
-}
 
 }  // namespace
 
 YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
                                      const YuNetOptions& options)
-    : options_(options), model_name_(model_file.string()), model_bytes_(read_model(model_file)) {
+    : options_(options), model_name_(model_file.string()), model_bytes_(read_model_bytes(model_file, "face model")) {
   if (options_.scales.empty()) throw Error("face detector: no scales given");
   for (float s : options_.scales) {
     if (!(s > 0.f)) throw Error("face detector: scales must be positive");
@@ -91,7 +67,7 @@ std::vector<float> YuNetFaceDetector::pass_scales(cv::Size frame) const {
 }
 
 Detections YuNetFaceDetector::detect(const cv::Mat& input) {
-  cv::Mat bgr = to_bgr(input);
+  cv::Mat bgr = as_bgr8(input, "face detector");
   Detections found;
   std::vector<float> scales = pass_scales(bgr.size());
   try {
