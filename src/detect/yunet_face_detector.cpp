@@ -147,10 +147,18 @@ void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Po
         d.cls = ObjectClass::kFace;
         d.score = score;
         d.box = cv::Rect2f((cx - w / 2) / scale.x, (cy - h / 2) / scale.y, w / scale.x, h / scale.y);
+        if (score < threshold_for_height(d.box.height)) continue;
         out->push_back(std::move(d));
       }
     }
   }
+}
+
+float YuNetFaceDetector::threshold_for_height(float height) const {
+  const float from = options_.large_from_height;
+  if (height <= from || options_.large_threshold <= options_.score_threshold) return options_.score_threshold;
+  float t = std::min(1.f, (height - from) / from);
+  return options_.score_threshold + t * (options_.large_threshold - options_.score_threshold);
 }
 
 }  // namespace veil

@@ -1,6 +1,7 @@
 #include "veil/track/lookahead_buffer.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace veil {
 
@@ -62,8 +63,13 @@ void LookaheadBuffer::backfill(const Track& track) {
   }
   const float growth = options_.tracker.growth_per_frame;
 
+  // Until a second sighting confirms it, a track may be a false positive:
+  // reach back only as far as it would be held forward.
+  const std::int64_t reach = track.hits > 1 ? std::numeric_limits<std::int64_t>::max()
+                                            : std::int64_t(options_.tracker.max_gap_single_hit);
   for (Slot& s : slots_) {
     if (s.number >= track.first_frame) break;
+    if (track.first_frame - s.number > reach) continue;
     s.backfill.erase(track.id);
     float back = float(s.number - track.first_frame);  // negative
     Detection core = extrapolate(*birth, v, sv, back, 0.f);

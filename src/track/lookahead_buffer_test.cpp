@@ -90,7 +90,10 @@ TEST(LookaheadBuffer, LateFirstDetectionIsBackFilled) {
   for (int i = 0; i < 20; ++i) {
     const auto& [frame, dets] = all[size_t(i)];
     EXPECT_EQ(frame.index, i);
-    if (i < 2) {
+    // At birth an unconfirmed track reaches back max_gap_single_hit frames;
+    // confirmed by its second sighting (frame 11) it reaches every frame
+    // still held, 3..9. Frame 2 left the window when frame 10 arrived.
+    if (i < 3) {
       EXPECT_TRUE(dets.empty()) << "frame " << i << " is beyond the window";
       continue;
     }
@@ -100,7 +103,21 @@ TEST(LookaheadBuffer, LateFirstDetectionIsBackFilled) {
     EXPECT_TRUE(dets[0].box.contains({220.f, 170.f}));
   }
   // Grown with distance from the first sighting.
-  EXPECT_GT(all[2].second[0].box.width, all[9].second[0].box.width);
+  EXPECT_GT(all[3].second[0].box.width, all[9].second[0].box.width);
+}
+
+TEST(LookaheadBuffer, AOneFrameDetectionIsHeldOnlyBriefly) {
+  // Seen in frame 10 alone: more likely a false positive than a face, so it
+  // is hidden max_gap_single_hit frames each side, not the whole window.
+  std::vector<Detections> found(20);
+  found[10] = {face_at(200.f, 150.f)};
+  LookaheadBuffer buffer(LookaheadOptions{});
+  auto all = run_all(buffer, found);
+  const int reach = TrackerOptions{}.max_gap_single_hit;
+  for (int i = 0; i < 20; ++i) {
+    bool expect = i >= 10 - reach && i <= 10 + reach;
+    EXPECT_EQ(all[size_t(i)].second.size(), expect ? 1u : 0u) << "frame " << i;
+  }
 }
 
 TEST(LookaheadBuffer, BackFillFollowsTheMotionOnceKnown) {

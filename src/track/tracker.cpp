@@ -136,7 +136,8 @@ Detections Tracker::update(const Detections& found, cv::Size frame_size) {
     Track& t = tracks_[ti];
     if (!track_taken[ti]) {
       t.misses++;
-      if (t.misses > options_.max_gap) continue;
+      int gap = t.hits > 1 ? options_.max_gap : std::min(options_.max_gap, options_.max_gap_single_hit);
+      if (t.misses > gap) continue;
       Detection p = extrapolate(t.last, t.velocity, t.size_velocity, float(t.misses), options_.growth_per_frame);
       if (!frame_size.empty() && (p.box & frame_rect).area() <= 0.f) continue;
       // Not clipped to the frame: the redactor draws an ellipse inscribed in

@@ -19,6 +19,12 @@ struct YuNetOptions {
   // spurious box only hides some background: 0.3 instead of 0.5 covers 4.6
   // points more faces and hides 1.2% more of the image.
   float score_threshold = 0.3f;
+  // Large faces are easy for YuNet: a real one scores high, while textures
+  // of road, trees and cars produce large low-score boxes. The threshold
+  // rises linearly from score_threshold at large_from_height px (box height
+  // in the frame) to large_threshold at twice that height.
+  float large_from_height = 48.f;
+  float large_threshold = 0.6f;
   // Greedy NMS over the merged passes.
   float nms_iou = 0.3f;
   // Resize factors, one network pass each. YuNet rarely finds faces under
@@ -52,6 +58,8 @@ class YuNetFaceDetector : public Detector {
   ObjectClass object_class() const override { return ObjectClass::kFace; }
   std::string name() const override { return "yunet"; }
 
+  // The minimum score for a face box this tall (frame pixels).
+  float threshold_for_height(float height) const;
   // The scale factors detect() will use for a frame of this size.
   std::vector<float> pass_scales(cv::Size frame) const;
 

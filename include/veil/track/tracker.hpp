@@ -30,6 +30,10 @@ struct TrackerOptions {
   // 30 fps, a third of a second: long enough to bridge the usual detector
   // dropouts, short enough that the prediction has not drifted far.
   int max_gap = 10;
+  // A track seen in one frame only is more often a detector false positive
+  // than a face: it is kept for at most this many frames (still enough to
+  // bridge a one- or two-frame dropout).
+  int max_gap_single_hit = 3;
   // Weight of the newest measured velocity against the running estimate
   // (exponential smoothing). Box centres jitter by a pixel or two, so a
   // single frame-to-frame difference is too noisy to extrapolate from.
