@@ -16,14 +16,12 @@ FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& 
     YuNetOptions o;
     if (options.face_threshold) o.score_threshold = *options.face_threshold;
     detectors_.push_back(std::make_unique<YuNetFaceDetector>(m.path, o));
-    models_.push_back(std::move(m));
   }
   if (options.targets.count(ObjectClass::kPlate)) {
     ResolvedModel m = store.resolve("hyperlpr3-plate-320");
     PlateOptions o;
     if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
     detectors_.push_back(std::make_unique<HyperLprPlateDetector>(m.path, o));
-    models_.push_back(std::move(m));
   }
 }
 

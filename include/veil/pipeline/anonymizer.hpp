@@ -57,8 +57,6 @@ class Anonymizer {
   RunStats run(const std::filesystem::path& input, const std::filesystem::path& output,
                ProgressListener* progress = nullptr);
 
-  const FrameAnalyzer& analyzer() const { return analyzer_; }
-
  private:
   void run_file(const std::filesystem::path& input, const std::filesystem::path& output,
                 const std::string& label, class SidecarWriter* sidecar, RunStats& stats,

@@ -22,11 +22,9 @@ class FrameAnalyzer {
   // Throws veil::Error when any detector fails: the frame must then not be
   // written in the clear.
   Detections analyze(const cv::Mat& bgr);
-  const std::vector<ResolvedModel>& models() const { return models_; }
 
  private:
   std::vector<DetectorPtr> detectors_;
-  std::vector<ResolvedModel> models_;
 };
 
 }  // namespace veil
