@@ -63,6 +63,7 @@ struct AnonymizeArgs {
   std::optional<int> crf;
   bool strip_metadata = false, quiet = false, no_download = false, no_tracking = false;
   int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
+  int sweep = AnonymizeOptions{}.sweep_frames, threads = 0;
 };
 
 // Options that decide what is hidden: shared by anonymize and eval, so that
@@ -91,6 +92,13 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->capture_default_str();
   app.add_option("--max-gap", a.max_gap, "video: frames an object stays hidden along its motion after a detector miss")
       ->check(CLI::Range(0, 250))
+      ->capture_default_str();
+  app.add_option("--sweep", a.sweep,
+                 "video: spread the small-object passes over this many frames (1 = all passes on every frame)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--threads", a.threads, "detection threads (0 = one per core)")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   app.add_flag("--no-tracking", a.no_tracking, "video: analyse every frame on its own (no gap filling, no look-ahead)");
   app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
@@ -124,6 +132,8 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.targets = parse_targets(a.targets);
   o.detection.face_threshold = a.face_threshold;
   o.detection.plate_threshold = a.plate_threshold;
+  o.detection.threads = a.threads;
+  o.sweep_frames = a.sweep;
   if (a.no_tracking) {
     o.tracking.reset();
   } else {

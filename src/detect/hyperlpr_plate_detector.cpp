@@ -86,37 +86,63 @@ HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_
   }
 }
 
-std::vector<HyperLprPlateDetector::Pass> HyperLprPlateDetector::passes(cv::Size frame) const {
+std::vector<DetectorPass> HyperLprPlateDetector::plan(cv::Size frame) const {
   cv::Rect whole(cv::Point(0, 0), frame);
-  std::vector<Pass> out;
-  for (float fit : options_.frame_fits) out.push_back({whole, fit});
-  float shrink = float(std::max(frame.width, frame.height)) / (size_ * options_.frame_fits[0]);
+  float longer = float(std::max(frame.width, frame.height));
+  std::vector<DetectorPass> out;
+  for (size_t i = 0; i < options_.frame_fits.size(); ++i) {
+    out.push_back({whole, options_.frame_fits[i] * size_ / longer, /*every_frame=*/i == 0});
+  }
+  float shrink = longer / (size_ * options_.frame_fits[0]);
   if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;
   int side = int(std::lround(size_ / options_.tile_scale));
   for (int y : tile_starts(frame.height, side, options_.tile_overlap)) {
     for (int x : tile_starts(frame.width, side, options_.tile_overlap)) {
-      cv::Rect tile = cv::Rect(x, y, side, side) & whole;
-      out.push_back({tile, float(std::max(tile.width, tile.height)) / side});
+      out.push_back({cv::Rect(x, y, side, side) & whole, options_.tile_scale, false});
     }
   }
   return out;
 }
 
-Detections HyperLprPlateDetector::detect(const cv::Mat& input) {
+std::vector<DetectorPass> HyperLprPlateDetector::focus(cv::Size frame, const Detections& expected) const {
+  const float whole_scale = options_.frame_fits[0] * size_ / float(std::max(frame.width, frame.height));
+  const int side = int(std::lround(size_ / options_.tile_scale));
+  const cv::Rect whole(cv::Point(0, 0), frame);
+  const float margin = 8.f;
+  std::vector<DetectorPass> out;
+  for (const Detection& d : expected) {
+    if (d.cls != ObjectClass::kPlate || d.box.width * whole_scale >= options_.focus_below) continue;
+    cv::Rect2f need(d.box.x - margin, d.box.y - margin, d.box.width + 2 * margin, d.box.height + 2 * margin);
+    bool seen = std::any_of(out.begin(), out.end(), [&](const DetectorPass& p) {
+      return (cv::Rect2f(p.region) & need).area() >= need.area() * 0.999f;
+    });
+    if (seen) continue;
+    // A tile centred on the plate, moved inside the frame.
+    cv::Point2f c = (d.box.tl() + d.box.br()) * 0.5f;
+    int x = std::clamp(int(std::lround(c.x - side / 2.f)), 0, std::max(0, frame.width - side));
+    int y = std::clamp(int(std::lround(c.y - side / 2.f)), 0, std::max(0, frame.height - side));
+    out.push_back({cv::Rect(x, y, side, side) & whole, options_.tile_scale, true});
+  }
+  return out;
+}
+
+Detections HyperLprPlateDetector::merge(Detections raw, cv::Size /*frame*/) const {
+  return nms(std::move(raw), options_.nms_iou);
+}
+
+Detections HyperLprPlateDetector::run(const cv::Mat& input, const DetectorPass& pass) {
   cv::Mat bgr = as_bgr8(input, "plate detector");
-  Detections found;
   try {
-    for (const Pass& pass : passes(bgr.size())) run_pass(bgr, pass, &found);
+    return run_network(bgr, pass);
   } catch (const cv::Exception& e) {
     throw Error(std::string("plate detector failed: ") + e.what());
   }
-  return nms(std::move(found), options_.nms_iou);
 }
 
-void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const Pass& pass, Detections* out) {
-  // Letterbox: scale to fit, centre, pad with black as HyperLPR3 does.
+Detections HyperLprPlateDetector::run_network(const cv::Mat& bgr, const DetectorPass& pass) {
+  // Letterbox: scale, centre, pad with black as HyperLPR3 does.
   const cv::Rect& region = pass.region;
-  float r = pass.fit * size_ / std::max(region.width, region.height);
+  float r = std::min(pass.scale, float(size_) / std::max(region.width, region.height));
   int w = std::clamp(int(std::lround(region.width * r)), 1, size_);
   int h = std::clamp(int(std::lround(region.height * r)), 1, size_);
   // The exact factors after rounding to whole pixels.
@@ -130,6 +156,8 @@ void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const Pass& pass, Detec
   net_.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
   cv::Mat pred = net_.forward();
   if (pred.dims != 3 || pred.size[2] != kRow) throw Error("plate model: unexpected output shape");
+  Detections found;
+  Detections* out = &found;
 
   // Edges of this region that are inside the frame: a plate touching one
   // of them was cut by the tiling.
@@ -172,6 +200,7 @@ void HyperLprPlateDetector::run_pass(const cv::Mat& bgr, const Pass& pass, Detec
     }
     out->push_back(std::move(d));
   }
+  return found;
 }
 
 }  // namespace veil

@@ -127,7 +127,7 @@ TEST_P(PlateTest, TilesCoverTheFrame) {
   o.tile_above = 1.f;
   HyperLprPlateDetector det(model(), o);
   for (cv::Size frame : {cv::Size(1280, 720), cv::Size(1920, 1080), cv::Size(333, 2000)}) {
-    std::vector<HyperLprPlateDetector::Pass> passes = det.passes(frame);
+    std::vector<DetectorPass> passes = det.plan(frame);
     ASSERT_GT(passes.size(), o.frame_fits.size());
     cv::Mat covered(frame, CV_8U, cv::Scalar(0));
     for (size_t i = o.frame_fits.size(); i < passes.size(); ++i) {
@@ -139,7 +139,7 @@ TEST_P(PlateTest, TilesCoverTheFrame) {
     EXPECT_EQ(cv::countNonZero(covered), frame.area());
   }
   // A frame that fits the input is not tiled.
-  EXPECT_EQ(det.passes({GetParam(), GetParam() / 2}).size(), o.frame_fits.size());
+  EXPECT_EQ(det.plan({GetParam(), GetParam() / 2}).size(), o.frame_fits.size());
 }
 
 // On a fixed spread of plates-dev photos (every 10th), the labelled plate is
@@ -192,6 +192,48 @@ TEST_P(PlateTest, LetterboxMapsBack) {
   float best = 0;
   for (const Detection& d : b) best = std::max(best, iou(d.box, a[0].box + cv::Point2f(200, 60)));
   EXPECT_GT(best, 0.5f);
+}
+
+// A plate the tracker expects, too small for the whole-frame pass, gets a
+// native tile centred on it, and that tile finds again what the grid of
+// tiles found.
+TEST_P(PlateTest, FocusTileFindsAnExpectedSmallPlate) {
+  std::vector<Labelled> labels = read_labels();
+  if (labels.empty()) GTEST_SKIP();
+  PlateOptions o;
+  HyperLprPlateDetector det(model(), o);
+  int checked = 0, refound = 0;
+  for (size_t i = 0; i < labels.size() && checked < 6; i += 7) {
+    cv::Mat img = cv::imread(labels[i].image.string());
+    ASSERT_FALSE(img.empty());
+    float whole_scale = float(GetParam()) / std::max(img.cols, img.rows);
+    Detections by_tiles;
+    for (const DetectorPass& p : det.plan(img.size())) {
+      if (p.region == cv::Rect(cv::Point(), img.size())) continue;  // a whole-frame pass
+      Detections found = det.run(img, p);
+      by_tiles.insert(by_tiles.end(), found.begin(), found.end());
+    }
+    for (const Detection& d : det.merge(by_tiles, img.size())) {
+      if (d.score < 0.5f) continue;
+      std::vector<DetectorPass> tiles = det.focus(img.size(), {d});
+      if (d.box.width * whole_scale >= o.focus_below) {
+        EXPECT_TRUE(tiles.empty());
+        continue;
+      }
+      ASSERT_EQ(tiles.size(), 1u);
+      cv::Rect2f tile(tiles[0].region);
+      EXPECT_NEAR((tile & d.box).area(), d.box.area(), 1.f) << "tile " << tile << " misses " << d.box;
+      Detections again = det.merge(det.run(img, tiles[0]), img.size());
+      float best = 0;
+      for (const Detection& e : again) best = std::max(best, iou(d.box, e.box));
+      refound += best > 0.5f;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 4);
+  // The network sees other surroundings in a tile placed elsewhere; a weak
+  // candidate may not come back, a plate must.
+  EXPECT_GE(refound, checked * 0.8) << refound << " of " << checked;
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, PlateTest, ::testing::Values(320, 640));

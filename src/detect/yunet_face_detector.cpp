@@ -36,13 +36,15 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
   if (options_.extend_bottom < 0.f || options_.widen < 0.f) {
     throw Error("face detector: extend_bottom and widen must not be negative");
   }
+  if (options_.focus_window < 32) throw Error("face detector: focus_window must be at least 32 px");
+  if (options_.tile_overlap < 0) throw Error("face detector: tile_overlap must not be negative");
   // Build the first net now so that a corrupt or foreign model fails here,
   // at start-up, and not on the first frame.
-  nets_.push_back(make_net(model_bytes_, model_name_));
+  cv::dnn::Net first = make_net(model_bytes_, model_name_);
   for (const char* level : {"8", "16", "32"}) {
     for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
   }
-  std::vector<cv::String> have = nets_[0].getUnconnectedOutLayersNames();
+  std::vector<cv::String> have = first.getUnconnectedOutLayersNames();
   for (const cv::String& want : output_names_) {
     if (std::find(have.begin(), have.end(), want) == have.end()) {
       throw Error("face model " + model_name_ + " is not YuNet (no output " + want + ")");
@@ -66,33 +68,95 @@ std::vector<float> YuNetFaceDetector::pass_scales(cv::Size frame) const {
   return out;
 }
 
-Detections YuNetFaceDetector::detect(const cv::Mat& input) {
+std::vector<DetectorPass> YuNetFaceDetector::plan(cv::Size frame) const {
+  cv::Rect whole(cv::Point(0, 0), frame);
+  std::vector<DetectorPass> out;
+  std::vector<float> scales = pass_scales(frame);
+  for (size_t i = 0; i < scales.size(); ++i) {
+    double pixels = double(frame.width) * frame.height * scales[i] * scales[i];
+    if (i == 0 || options_.tile_above_pixels <= 0 || pixels <= options_.tile_above_pixels) {
+      out.push_back({whole, scales[i], /*every_frame=*/i == 0});
+      continue;
+    }
+    // The fewest tiles of about tile_above_pixels, in a grid shaped like the frame.
+    int n = int(std::ceil(pixels / options_.tile_above_pixels));
+    int cols = std::max(1, int(std::lround(std::sqrt(n * double(frame.width) / frame.height))));
+    int rows = (n + cols - 1) / cols;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        int x0 = frame.width * c / cols, x1 = frame.width * (c + 1) / cols;
+        int y0 = frame.height * r / rows, y1 = frame.height * (r + 1) / rows;
+        const int half = options_.tile_overlap / 2;
+        cv::Rect tile(cv::Point(x0 - (c > 0 ? half : 0), y0 - (r > 0 ? half : 0)),
+                      cv::Point(x1 + (c + 1 < cols ? half : 0), y1 + (r + 1 < rows ? half : 0)));
+        out.push_back({tile & whole, scales[i], false});
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<DetectorPass> YuNetFaceDetector::focus(cv::Size frame, const Detections& expected) const {
+  std::vector<float> scales = pass_scales(frame);
+  if (scales.size() < 2) return {};
+  const int side = options_.focus_window;
+  const cv::Rect whole(cv::Point(0, 0), frame);
+  const float margin = 4.f;  // the face must not touch the window's edge
+  std::vector<DetectorPass> out;
+  for (const Detection& d : expected) {
+    if (d.cls != ObjectClass::kFace || d.box.height >= options_.focus_below) continue;
+    cv::Rect2f need = cv::Rect2f(d.box.x - margin, d.box.y - margin, d.box.width + 2 * margin,
+                                 d.box.height + 2 * margin) & cv::Rect2f(whole);
+    if (need.area() <= 0.f) continue;
+    bool seen = std::any_of(out.begin(), out.end(), [&](const DetectorPass& p) {
+      return (cv::Rect2f(p.region) & need).area() >= need.area() * 0.999f;
+    });
+    if (seen) continue;
+    cv::Point2f c = (d.box.tl() + d.box.br()) * 0.5f;
+    int x = std::clamp(int(std::lround(c.x - side / 2.f)), 0, std::max(0, frame.width - side));
+    int y = std::clamp(int(std::lround(c.y - side / 2.f)), 0, std::max(0, frame.height - side));
+    out.push_back({cv::Rect(x, y, side, side) & whole, scales.back(), true});
+  }
+  return out;
+}
+
+cv::dnn::Net& YuNetFaceDetector::net_for(cv::Size input) {
+  auto key = std::make_pair(input.width, input.height);
+  auto it = nets_.find(key);
+  if (it != nets_.end()) return it->second;
+  // A video needs two or three sizes; a folder of photos of many sizes
+  // would otherwise keep a net, and its buffers, for each.
+  constexpr size_t kMaxNets = 4;
+  if (nets_.size() >= kMaxNets) nets_.clear();
+  return nets_.emplace(key, make_net(model_bytes_, model_name_)).first->second;
+}
+
+Detections YuNetFaceDetector::run(const cv::Mat& input, const DetectorPass& pass) {
   cv::Mat bgr = as_bgr8(input, "face detector");
   Detections found;
-  std::vector<float> scales = pass_scales(bgr.size());
   try {
-    for (size_t i = 0; i < scales.size(); ++i) {
-      while (nets_.size() <= i) nets_.push_back(make_net(model_bytes_, model_name_));
-      float s = scales[i];
-      cv::Mat scaled = bgr;
-      if (s != 1.f) {
-        cv::Size size(std::max(1, int(std::lround(bgr.cols * s))), std::max(1, int(std::lround(bgr.rows * s))));
-        cv::resize(bgr, scaled, size, 0, 0, s < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
-      }
-      // The exact factors after rounding to whole pixels.
-      cv::Point2f scale(float(scaled.cols) / bgr.cols, float(scaled.rows) / bgr.rows);
-      run_pass(nets_[i], scaled, scale, false, &found);
-      if (options_.flip) {
-        cv::Mat mirrored;
-        cv::flip(scaled, mirrored, 1);
-        run_pass(nets_[i], mirrored, scale, true, &found);
-      }
+    cv::Mat region = bgr(pass.region);
+    cv::Mat scaled = region;
+    if (pass.scale != 1.f) {
+      cv::Size size(std::max(1, int(std::lround(region.cols * pass.scale))),
+                    std::max(1, int(std::lround(region.rows * pass.scale))));
+      cv::resize(region, scaled, size, 0, 0, pass.scale < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    run_network(scaled, bgr.size(), pass, false, &found);
+    if (options_.flip) {
+      cv::Mat mirrored;
+      cv::flip(scaled, mirrored, 1);
+      run_network(mirrored, bgr.size(), pass, true, &found);
     }
   } catch (const cv::Exception& e) {
     throw Error(std::string("face detector failed: ") + e.what());
   }
-  Detections kept = nms(std::move(found), options_.nms_iou);
-  cv::Rect2f frame(0.f, 0.f, float(bgr.cols), float(bgr.rows));
+  return found;
+}
+
+Detections YuNetFaceDetector::merge(Detections raw, cv::Size frame_size) const {
+  Detections kept = nms(std::move(raw), options_.nms_iou);
+  cv::Rect2f frame(0.f, 0.f, float(frame_size.width), float(frame_size.height));
   Detections out;
   for (Detection& d : kept) {
     d.box.x -= d.box.width * options_.widen / 2;
@@ -105,8 +169,8 @@ Detections YuNetFaceDetector::detect(const cv::Mat& input) {
   return out;
 }
 
-void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Point2f scale,
-                                 bool mirrored, Detections* out) {
+void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const DetectorPass& pass,
+                                    bool mirrored, Detections* out) {
   // Pad (never stretch) to the multiple of 32 the stride-32 head needs.
   int pad_w = (32 - image.cols % 32) % 32;
   int pad_h = (32 - image.rows % 32) % 32;
@@ -114,10 +178,23 @@ void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Po
   if (pad_w || pad_h) {
     cv::copyMakeBorder(image, padded, 0, pad_h, 0, pad_w, cv::BORDER_CONSTANT, cv::Scalar::all(0));
   }
+  cv::dnn::Net& net = net_for(padded.size());
   net.setInput(cv::dnn::blobFromImage(padded));  // NCHW, BGR, 0-255 as trained
   std::vector<cv::Mat> outs;
   net.forward(outs, output_names_);
 
+  // The exact factors after rounding to whole pixels.
+  const cv::Rect& region = pass.region;
+  cv::Point2f scale(float(image.cols) / region.width, float(image.rows) / region.height);
+  // A face touching an edge of a tile or focus window that is inside the
+  // frame was cut by it: it is whole in the neighbouring tile, or, for a
+  // window, is not the face the window is for.
+  const float margin = 2.f;
+  auto cut = [&](const cv::Rect2f& box) {
+    return (region.x > 0 && box.x < region.x + margin) || (region.y > 0 && box.y < region.y + margin) ||
+           (region.br().x < frame.width && box.br().x > region.br().x - margin) ||
+           (region.br().y < frame.height && box.br().y > region.br().y - margin);
+  };
   for (int level = 0; level < 3; ++level) {
     int stride = kStrides[level];
     int cols = padded.cols / stride;
@@ -139,15 +216,17 @@ void YuNetFaceDetector::run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Po
         if (score < options_.score_threshold) continue;
         const float* b = reg + idx * 4;
         float cx = (c + b[0]) * stride;
-        if (mirrored) cx = image.cols - cx;  // back to the unmirrored frame
+        if (mirrored) cx = image.cols - cx;  // back to the unmirrored region
         float cy = (r + b[1]) * stride;
         float w = std::exp(b[2]) * stride;
         float h = std::exp(b[3]) * stride;
         Detection d;
         d.cls = ObjectClass::kFace;
         d.score = score;
-        d.box = cv::Rect2f((cx - w / 2) / scale.x, (cy - h / 2) / scale.y, w / scale.x, h / scale.y);
+        d.box = cv::Rect2f((cx - w / 2) / scale.x + region.x, (cy - h / 2) / scale.y + region.y,
+                           w / scale.x, h / scale.y);
         if (score < threshold_for_height(d.box.height)) continue;
+        if (cut(d.box)) continue;
         out->push_back(std::move(d));
       }
     }

@@ -210,6 +210,82 @@ TEST_F(YuNetTest, AcceptsGreyAndBgra) {
   EXPECT_EQ(det.detect(bgra).size(), det.detect(img).size());
 }
 
+// The 2x pass of a large frame is cut into overlapping tiles, each about the
+// size of the 2x pass of a 960x540 frame, that together cover the frame.
+TEST_F(YuNetTest, LargeUpscaledPassIsTiled) {
+  YuNetOptions o;
+  YuNetFaceDetector det(model_file(), o);
+  EXPECT_EQ(det.plan({960, 540}).size(), 2u);
+  for (cv::Size frame : {cv::Size(1280, 720), cv::Size(1920, 1080), cv::Size(1080, 1920)}) {
+    std::vector<DetectorPass> passes = det.plan(frame);
+    ASSERT_GT(passes.size(), 2u) << frame;
+    EXPECT_TRUE(passes[0].every_frame);
+    EXPECT_EQ(passes[0].region, cv::Rect(cv::Point(), frame));
+    cv::Mat covered(frame, CV_8U, cv::Scalar(0));
+    for (size_t i = 1; i < passes.size(); ++i) {
+      const DetectorPass& p = passes[i];
+      EXPECT_FALSE(p.every_frame);
+      EXPECT_EQ(p.scale, 2.f);
+      EXPECT_LE(p.region.area() * 4.0, o.tile_above_pixels * 1.3) << frame;
+      covered(p.region) += 1;
+    }
+    EXPECT_EQ(cv::countNonZero(covered), frame.area()) << frame;
+  }
+}
+
+// Tiling does not lose faces: on a real photo blown up to 1920 px wide, the
+// tiled 2x pass finds the faces the whole 2x pass finds.
+TEST_F(YuNetTest, TiledPassFindsWhatTheWholePassFinds) {
+  cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss105.jpg").string());
+  if (img.empty()) GTEST_SKIP();
+  cv::Mat big;
+  cv::resize(img, big, cv::Size(1920, img.rows * 1920 / img.cols), 0, 0, cv::INTER_LINEAR);
+  YuNetOptions whole;
+  whole.tile_above_pixels = 0;
+  YuNetFaceDetector tiled_det(model_file(), YuNetOptions{}), whole_det(model_file(), whole);
+  ASSERT_GT(tiled_det.plan(big.size()).size(), 2u);
+  Detections a = whole_det.detect(big), b = tiled_det.detect(big);
+  int confident = 0;
+  for (const Detection& d : a) {
+    if (d.score < 0.5f) continue;
+    ++confident;
+    float best = 0;
+    for (const Detection& e : b) best = std::max(best, iou(d.box, e.box));
+    EXPECT_GT(best, 0.5f) << d.box;
+  }
+  EXPECT_GE(confident, 3);
+}
+
+// A small face the tracker expects gets a window of its own at 2x, and the
+// window finds again what the whole 2x pass found there; a large face gets
+// none.
+TEST_F(YuNetTest, FocusWindowFindsAnExpectedSmallFace) {
+  cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss105.jpg").string());
+  if (img.empty()) GTEST_SKIP();
+  YuNetOptions o;
+  YuNetFaceDetector det(model_file(), o);
+  std::vector<DetectorPass> plan = det.plan(img.size());
+  ASSERT_EQ(plan.size(), 2u);
+  int small = 0;
+  for (const Detection& d : det.merge(det.run(img, plan[1]), img.size())) {
+    std::vector<DetectorPass> windows = det.focus(img.size(), {d});
+    if (d.box.height >= o.focus_below) {
+      EXPECT_TRUE(windows.empty());
+      continue;
+    }
+    if (d.score < 0.6f) continue;
+    ++small;
+    ASSERT_EQ(windows.size(), 1u);
+    cv::Rect2f window(windows[0].region);
+    EXPECT_NEAR((window & d.box).area(), d.box.area(), 1.f) << "window " << window << " misses " << d.box;
+    Detections again = det.merge(det.run(img, windows[0]), img.size());
+    float best = 0;
+    for (const Detection& e : again) best = std::max(best, iou(d.box, e.box));
+    EXPECT_GT(best, 0.5f) << d.box;
+  }
+  EXPECT_GE(small, 3);
+}
+
 // Shared NMS helpers.
 TEST(Nms, IouAndContainment) {
   cv::Rect2f a(0, 0, 10, 10), b(5, 0, 10, 10), inner(2, 2, 4, 4);

@@ -95,7 +95,7 @@ void Anonymizer::run_file(const fs::path& input, const fs::path& output, const s
   std::unique_ptr<FrameSource> source = open_source(input);
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode);
   if (progress) progress->on_file_start(label, source->info().frame_count);
-  AnalysisStage analysis(analyzer_, options_.tracking);
+  AnalysisStage analysis(analyzer_, options_.tracking, source->info().is_video ? options_.sweep_frames : 1);
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
       if (sidecar) sidecar->write(label, frame, found);

@@ -52,6 +52,18 @@ cv::Rect2f Tracker::predicted_box(const Track& t) const {
   return extrapolate(t.last, t.velocity, t.size_velocity, float(t.misses + 1), 0.f).box;
 }
 
+Detections Tracker::expected() const {
+  Detections out;
+  for (const Track& t : tracks_) {
+    float ahead = float(t.misses + 1);
+    Detection d = extrapolate(t.last, t.velocity, t.size_velocity, ahead, options_.growth_per_frame);
+    d.track_id = t.id;
+    d.predicted = true;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 float Tracker::match_score(const Track& t, const Detection& d) const {
   if (t.cls != d.cls) return -1.f;
   cv::Rect2f p = predicted_box(t);

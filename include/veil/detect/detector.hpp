@@ -1,24 +1,58 @@
 #pragma once
 // The one interface every detector implements, so that models can be added
 // or swapped without touching the pipeline.
+//
+// Detection on a frame is split into passes: independent network runs over
+// a region of the frame at some scale (the whole frame, an upscaled copy, a
+// tile). The pipeline runs the passes of all detectors side by side on
+// several threads, and on video may spread the expensive "fine" passes
+// (the ones that exist for small, distant objects) over a few frames while
+// the tracker holds what they found.
 #include "veil/core/detection.hpp"
 
 #include <opencv2/core.hpp>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace veil {
+
+struct DetectorPass {
+  cv::Rect region;    // in frame pixels
+  float scale = 1.f;  // network input pixels per frame pixel
+  // Run on every frame. False marks a fine pass: on video with tracking it
+  // may run on only one frame in a few (see AnalysisStage).
+  bool every_frame = true;
+};
 
 class Detector {
  public:
   virtual ~Detector() = default;
-  // Finds objects in an 8-bit BGR image. Boxes are in the image's pixels.
-  // Throws veil::Error when the image cannot be analysed: the caller must
-  // then refuse to write the frame in the clear.
-  virtual Detections detect(const cv::Mat& bgr) = 0;
   virtual ObjectClass object_class() const = 0;
   virtual std::string name() const = 0;
+
+  // The passes that make up detection on a frame of this size, in a fixed
+  // order.
+  virtual std::vector<DetectorPass> plan(cv::Size frame) const = 0;
+  // Extra passes, at the fine passes' resolution, over where objects of
+  // this detector's class are expected (`expected`: the tracker's
+  // predictions for the frame). During a sweep they keep every known small
+  // object under fine inspection on every frame, while the full fine passes
+  // take turns to find new ones. Default: none.
+  virtual std::vector<DetectorPass> focus(cv::Size frame, const Detections& expected) const;
+  // Runs one pass on an 8-bit BGR frame and returns raw candidates in frame
+  // pixels. One instance runs one pass at a time: threads use their own.
+  // Throws veil::Error when the frame cannot be analysed: the caller must
+  // then refuse to write it in the clear.
+  virtual Detections run(const cv::Mat& bgr, const DetectorPass& pass) = 0;
+  // Turns the raw candidates of any subset of one frame's passes into the
+  // detector's result (duplicate removal, box adjustments). Thread-safe.
+  virtual Detections merge(Detections raw, cv::Size frame) const = 0;
+
+  // Every pass of plan(), one after another: the result for one image.
+  // Accepts grey, BGR and BGRA 8-bit images.
+  Detections detect(const cv::Mat& image);
 };
 
 using DetectorPtr = std::unique_ptr<Detector>;

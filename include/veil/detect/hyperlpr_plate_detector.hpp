@@ -40,6 +40,10 @@ struct PlateOptions {
   // Overlap between neighbouring tiles, as a fraction of the tile side. A
   // plate narrower than the overlap is whole in at least one tile.
   float tile_overlap = 0.25f;
+  // focus(): a plate expected to span fewer than this many network pixels
+  // in the first whole-frame pass (too small for it) gets a tile of its
+  // own, centred on it.
+  float focus_below = 48.f;
 };
 
 class HyperLprPlateDetector : public Detector {
@@ -47,25 +51,25 @@ class HyperLprPlateDetector : public Detector {
   // Throws veil::Error when the file is missing or is not a loadable model.
   HyperLprPlateDetector(const std::filesystem::path& model_file, const PlateOptions& options);
 
-  Detections detect(const cv::Mat& bgr) override;
   ObjectClass object_class() const override { return ObjectClass::kPlate; }
   std::string name() const override { return "hyperlpr3"; }
 
+  // Whole-frame passes first (the first one runs on every frame; the
+  // close-up passes and the tiles are fine passes), then the tiles row by
+  // row.
+  std::vector<DetectorPass> plan(cv::Size frame) const override;
+  // Letterboxes the pass's region into the network. In a tile, plates
+  // touching an inner tile edge are dropped: they are cut, and whole in the
+  // neighbouring tile or a whole-frame pass.
+  // One native tile around each expected small plate (nearby plates share).
+  std::vector<DetectorPass> focus(cv::Size frame, const Detections& expected) const override;
+  Detections run(const cv::Mat& bgr, const DetectorPass& pass) override;
+  Detections merge(Detections raw, cv::Size frame) const override;
+
   int input_size() const { return size_; }
-  // One network run: a region of the frame and how large it appears in the
-  // network input (the fraction of the input its longer side spans).
-  struct Pass {
-    cv::Rect region;
-    float fit = 1.f;
-  };
-  // The passes detect() runs for a frame of this size, whole frame first.
-  std::vector<Pass> passes(cv::Size frame) const;
 
  private:
-  // Letterboxes `region` of `bgr` into the network, appends plates in frame
-  // pixels. In a tile, plates touching an inner tile edge are dropped: they
-  // are cut, and whole in the neighbouring tile or the whole-frame pass.
-  void run_pass(const cv::Mat& bgr, const Pass& pass, Detections* out);
+  Detections run_network(const cv::Mat& bgr, const DetectorPass& pass);
 
   PlateOptions options_;
   int size_ = 640;

@@ -7,6 +7,7 @@
 #include <opencv2/dnn.hpp>
 
 #include <filesystem>
+#include <map>
 #include <vector>
 
 namespace veil {
@@ -47,6 +48,22 @@ struct YuNetOptions {
   // Also run every pass on the mirrored frame: +1.1 points covered, +0.9% of
   // the image hidden, twice the cost.
   bool flip = false;
+  // focus(): faces expected under this height (frame pixels) are looked
+  // for again at the largest scale, in a square window of `focus_window`
+  // frame pixels centred where they are expected: room for the prediction
+  // to be off by 40 px or more. Taller faces are found well by the native
+  // pass. At 2x a window is a 256x256 network input, 1/32 of the 2x pass of
+  // a 960x540 frame; one size for all windows keeps one network for them.
+  float focus_below = 48.f;
+  // An upscaled pass whose network input would have more pixels than this
+  // is cut into a grid of tiles overlapping by `tile_overlap` frame pixels
+  // (a face that tall is whole in one tile; taller ones are the native
+  // pass's). cv::dnn's buffers grow with the input, and every worker keeps
+  // its own: the 2x pass of a 1080p frame in one piece (3840x2176) made
+  // Veil peak at 1.6 GB. The default leaves the 2x pass of 960x540 whole.
+  double tile_above_pixels = 1920.0 * 1088;
+  int tile_overlap = 96;
+  int focus_window = 128;
 };
 
 class YuNetFaceDetector : public Detector {
@@ -54,29 +71,42 @@ class YuNetFaceDetector : public Detector {
   // Throws veil::Error when the file is missing or is not a YuNet model.
   YuNetFaceDetector(const std::filesystem::path& model_file, const YuNetOptions& options);
 
-  Detections detect(const cv::Mat& bgr) override;
   ObjectClass object_class() const override { return ObjectClass::kFace; }
   std::string name() const override { return "yunet"; }
 
+  // One whole-frame pass per scale of pass_scales(). The smallest runs on
+  // every frame; the upscaled ones are fine passes. (Cutting them into
+  // bands would cut the faces on the band edges, and YuNet finds some large
+  // faces, masked ones most of all, only when upscaled.)
+  std::vector<DetectorPass> plan(cv::Size frame) const override;
+  // One window at the largest scale per expected small face (nearby faces
+  // share).
+  std::vector<DetectorPass> focus(cv::Size frame, const Detections& expected) const override;
+  Detections run(const cv::Mat& bgr, const DetectorPass& pass) override;
+  // Non-maximum suppression, then the box geometry (extend_bottom, widen).
+  Detections merge(Detections raw, cv::Size frame) const override;
+
   // The minimum score for a face box this tall (frame pixels).
   float threshold_for_height(float height) const;
-  // The scale factors detect() will use for a frame of this size.
+  // The scale factors plan() uses for a frame of this size, smallest first.
   std::vector<float> pass_scales(cv::Size frame) const;
 
  private:
-  // Runs the network once on `image`, the frame resized by `scale` (x, y)
-  // and flipped left-right when `mirrored`, and appends the faces it finds
-  // in frame pixels.
-  void run_pass(cv::dnn::Net& net, const cv::Mat& image, cv::Point2f scale, bool mirrored,
-                Detections* out);
+  // Runs the network once on `image` (the pass's region of a `frame`-sized
+  // frame, resized) and appends the faces it finds in frame pixels;
+  // `mirrored` when `image` was flipped left-right.
+  void run_network(const cv::Mat& image, cv::Size frame, const DetectorPass& pass, bool mirrored,
+                   Detections* out);
+  // The network for inputs of this size (built on first use).
+  cv::dnn::Net& net_for(cv::Size input);
 
   YuNetOptions options_;
   std::string model_name_;
   std::vector<uchar> model_bytes_;
-  // One network per pass: cv::dnn re-plans its buffers whenever the input
-  // shape changes, so sharing one net between passes of different sizes
-  // would re-plan on every call.
-  std::vector<cv::dnn::Net> nets_;
+  // One network per input size: cv::dnn re-plans its buffers whenever the
+  // input shape changes, so sharing one net between passes of different
+  // sizes would re-plan on every call.
+  std::map<std::pair<int, int>, cv::dnn::Net> nets_;
   std::vector<cv::String> output_names_;
 };
 

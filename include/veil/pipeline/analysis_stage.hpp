@@ -8,6 +8,7 @@
 #include "veil/pipeline/frame_analyzer.hpp"
 #include "veil/track/lookahead_buffer.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -21,7 +22,10 @@ struct AnalyzedFrame {
 class AnalysisStage {
  public:
   // `tracking`: none analyses each frame on its own (no delay, no tracks).
-  AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking);
+  // `sweep_frames` > 1 (with tracking only) spreads the detectors' fine
+  // passes over that many consecutive frames, the tracker holding what they
+  // found in between; pass 1 for a still image, which has no next frame.
+  AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking, int sweep_frames = 1);
   // Analyses `frame`; returns the frames whose detections are final.
   // Throws veil::Error when a frame cannot be analysed.
   std::vector<AnalyzedFrame> push(Frame frame);
@@ -33,6 +37,8 @@ class AnalysisStage {
 
   FrameAnalyzer& analyzer_;
   std::optional<LookaheadBuffer> lookahead_;
+  int sweep_frames_ = 1;
+  std::int64_t pushed_ = 0;
 };
 
 }  // namespace veil

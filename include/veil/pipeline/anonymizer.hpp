@@ -21,6 +21,11 @@ struct AnonymizeOptions {
   // Follow objects across video frames (gap filling and look-ahead);
   // none analyses every frame on its own.
   std::optional<LookaheadOptions> tracking = LookaheadOptions{};
+  // Video with tracking: the detectors' fine passes (upscaled faces, plate
+  // tiles: the ones for small, distant objects) are spread over this many
+  // frames, and the tracker holds what they find in between. 1 runs every
+  // pass on every frame. Still images always get every pass.
+  int sweep_frames = 4;
   RedactOptions redact;
   VideoEncodeOptions encode;
   ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder

@@ -1,8 +1,13 @@
 #pragma once
-// Runs every enabled detector on a frame and gathers their detections.
+// Runs every enabled detector on a frame and gathers their detections. The
+// detectors' passes (see detector.hpp) run side by side on a few worker
+// threads, each with its own copy of every network: one cv::dnn network
+// run alone leaves much of a CPU idle.
 #include "veil/detect/detector.hpp"
 #include "veil/models/model_store.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <vector>
@@ -13,18 +18,45 @@ struct DetectionOptions {
   std::set<ObjectClass> targets{ObjectClass::kFace, ObjectClass::kPlate};
   std::optional<float> face_threshold;   // none: the detector's recall-first default
   std::optional<float> plate_threshold;
+  // Worker threads running passes; 0 = one per CPU core.
+  int threads = 0;
 };
+
+// Which passes to run on one frame of a video: all of those that run on
+// every frame, and of the fine passes those whose position in the plan is
+// `phase` modulo `period`. Over `period` consecutive frames every fine pass
+// runs once.
+struct SweepStep {
+  int period = 1;
+  std::int64_t phase = 0;
+};
+
+// Makes one set of detectors; called once per worker thread.
+using DetectorFactory = std::function<std::vector<DetectorPtr>()>;
+
+// Veil's detectors for `options`, the models resolved (and verified) through
+// `store` now. Throws veil::Error.
+DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store);
 
 class FrameAnalyzer {
  public:
-  // Resolves (and verifies) the models through `store`. Throws veil::Error.
+  // Veil's detectors, as model_detectors(). Throws veil::Error.
   FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
-  // Throws veil::Error when any detector fails: the frame must then not be
-  // written in the clear.
-  Detections analyze(const cv::Mat& bgr);
+  // Any detectors; `threads` workers (0 = one per core).
+  FrameAnalyzer(const DetectorFactory& make, int threads);
+  // Runs every pass: the result for a still image. Throws veil::Error when
+  // any detector fails: the frame must then not be written in the clear.
+  Detections analyze(const cv::Mat& image) { return analyze(image, SweepStep{}); }
+  // Runs the passes of one step of a sweep, and, when the sweep spans more
+  // than one frame, each detector's focus passes over where `expected`
+  // (the tracker's predictions) says objects are. Throws as analyze().
+  Detections analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected = {});
+
+  int threads() const { return static_cast<int>(workers_.size()); }
 
  private:
-  std::vector<DetectorPtr> detectors_;
+  // workers_[w][d]: worker w's own instance of detector d.
+  std::vector<std::vector<DetectorPtr>> workers_;
 };
 
 }  // namespace veil

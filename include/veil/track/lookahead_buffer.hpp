@@ -46,6 +46,9 @@ class LookaheadBuffer {
   // and forgets all tracks so that the next push starts a new input.
   Output flush();
 
+  // Where the tracked objects are expected in the next frame.
+  Detections expected() const { return tracker_.expected(); }
+
   // Frames held now; at most `window` between calls.
   size_t buffered() const { return slots_.size(); }
 
