@@ -70,13 +70,15 @@ HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_
   if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f)) {
     throw Error("plate detector: tile_overlap must be in [0, 1)");
   }
-  std::vector<uchar> bytes = read_model_bytes(model_file, "plate model");
   size_ = options_.input_size > 0 ? options_.input_size : size_from_name(model_file);
+  // Every pass has the same input shape: one network per thread at most.
+  nets_ = std::make_unique<NetPool>(read_model_bytes(model_file, "plate model"), "plate model " + model_file.string(),
+                                    4);
   try {
-    net_ = load_onnx(bytes, "plate model " + model_file.string());
     // One dry run so that a model of another shape fails now, not mid-video.
-    net_.setInput(cv::Mat(std::vector<int>{1, 3, size_, size_}, CV_32F, cv::Scalar(0)));
-    cv::Mat out = net_.forward();
+    NetPool::Lease lease = nets_->borrow(cv::Size(size_, size_));
+    lease.net().setInput(cv::Mat(std::vector<int>{1, 3, size_, size_}, CV_32F, cv::Scalar(0)));
+    cv::Mat out = lease.net().forward();
     if (out.dims != 3 || out.size[2] != kRow) {
       throw Error("plate model " + model_file.string() + " is not a HyperLPR3 detector");
     }
@@ -153,8 +155,12 @@ Detections HyperLprPlateDetector::run_network(const cv::Mat& bgr, const Detector
   cv::Mat boxed(size_, size_, CV_8UC3, cv::Scalar::all(0));
   cv::resize(bgr(region), boxed(cv::Rect(left, top, w, h)), cv::Size(w, h), 0, 0,
              r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);  // fills the ROI in place
-  net_.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
-  cv::Mat pred = net_.forward();
+  cv::Mat pred;
+  {
+    NetPool::Lease lease = nets_->borrow(boxed.size());
+    lease.net().setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
+    pred = lease.net().forward();
+  }
   if (pred.dims != 3 || pred.size[2] != kRow) throw Error("plate model: unexpected output shape");
   Detections found;
   Detections* out = &found;

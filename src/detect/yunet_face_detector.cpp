@@ -17,10 +17,6 @@ namespace {
 
 constexpr int kStrides[3] = {8, 16, 32};
 
-cv::dnn::Net make_net(const std::vector<uchar>& bytes, const std::string& what) {
-  return load_onnx(bytes, "face model " + what);
-}
-
 float clamp01(float v) { return std::min(1.f, std::max(0.f, v)); }
 
 
@@ -28,7 +24,11 @@ float clamp01(float v) { return std::min(1.f, std::max(0.f, v)); }
 
 YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
                                      const YuNetOptions& options)
-    : options_(options), model_name_(model_file.string()), model_bytes_(read_model_bytes(model_file, "face model")) {
+    : options_(options),
+      model_name_(model_file.string()),
+      // Native, 2x (or its tiles) and focus windows; a second of one of
+      // them when two threads run the same kind of pass.
+      nets_(read_model_bytes(model_file, "face model"), "face model " + model_file.string(), 6) {
   if (options_.scales.empty()) throw Error("face detector: no scales given");
   for (float s : options_.scales) {
     if (!(s > 0.f)) throw Error("face detector: scales must be positive");
@@ -38,13 +38,12 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
   }
   if (options_.focus_window < 32) throw Error("face detector: focus_window must be at least 32 px");
   if (options_.tile_overlap < 0) throw Error("face detector: tile_overlap must not be negative");
-  // Build the first net now so that a corrupt or foreign model fails here,
-  // at start-up, and not on the first frame.
-  cv::dnn::Net first = make_net(model_bytes_, model_name_);
+  // The pool built the first net, so a corrupt model has failed already; a
+  // foreign one fails here, at start-up, and not on the first frame.
   for (const char* level : {"8", "16", "32"}) {
     for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
   }
-  std::vector<cv::String> have = first.getUnconnectedOutLayersNames();
+  std::vector<cv::String> have = nets_.output_names();
   for (const cv::String& want : output_names_) {
     if (std::find(have.begin(), have.end(), want) == have.end()) {
       throw Error("face model " + model_name_ + " is not YuNet (no output " + want + ")");
@@ -78,19 +77,21 @@ std::vector<DetectorPass> YuNetFaceDetector::plan(cv::Size frame) const {
       out.push_back({whole, scales[i], /*every_frame=*/i == 0});
       continue;
     }
-    // The fewest tiles of about tile_above_pixels, in a grid shaped like the frame.
+    // The fewest tiles of about tile_above_pixels, in a grid shaped like
+    // the frame. All of one size, so that one network shape serves them.
     int n = int(std::ceil(pixels / options_.tile_above_pixels));
     int cols = std::max(1, int(std::lround(std::sqrt(n * double(frame.width) / frame.height))));
     int rows = (n + cols - 1) / cols;
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < cols; ++c) {
-        int x0 = frame.width * c / cols, x1 = frame.width * (c + 1) / cols;
-        int y0 = frame.height * r / rows, y1 = frame.height * (r + 1) / rows;
-        const int half = options_.tile_overlap / 2;
-        cv::Rect tile(cv::Point(x0 - (c > 0 ? half : 0), y0 - (r > 0 ? half : 0)),
-                      cv::Point(x1 + (c + 1 < cols ? half : 0), y1 + (r + 1 < rows ? half : 0)));
-        out.push_back({tile & whole, scales[i], false});
-      }
+    auto starts = [&](int length, int count, int* side) {
+      *side = count > 1 ? std::min(length, (length + count - 1) / count + options_.tile_overlap) : length;
+      std::vector<int> at;
+      for (int k = 0; k < count; ++k) at.push_back(count > 1 ? int(std::lround(double(k) * (length - *side) / (count - 1))) : 0);
+      return at;
+    };
+    int tile_w = 0, tile_h = 0;
+    std::vector<int> xs = starts(frame.width, cols, &tile_w), ys = starts(frame.height, rows, &tile_h);
+    for (int y : ys) {
+      for (int x : xs) out.push_back({cv::Rect(x, y, tile_w, tile_h) & whole, scales[i], false});
     }
   }
   return out;
@@ -118,17 +119,6 @@ std::vector<DetectorPass> YuNetFaceDetector::focus(cv::Size frame, const Detecti
     out.push_back({cv::Rect(x, y, side, side) & whole, scales.back(), true});
   }
   return out;
-}
-
-cv::dnn::Net& YuNetFaceDetector::net_for(cv::Size input) {
-  auto key = std::make_pair(input.width, input.height);
-  auto it = nets_.find(key);
-  if (it != nets_.end()) return it->second;
-  // A video needs two or three sizes; a folder of photos of many sizes
-  // would otherwise keep a net, and its buffers, for each.
-  constexpr size_t kMaxNets = 4;
-  if (nets_.size() >= kMaxNets) nets_.clear();
-  return nets_.emplace(key, make_net(model_bytes_, model_name_)).first->second;
 }
 
 Detections YuNetFaceDetector::run(const cv::Mat& input, const DetectorPass& pass) {
@@ -178,7 +168,8 @@ void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const 
   if (pad_w || pad_h) {
     cv::copyMakeBorder(image, padded, 0, pad_h, 0, pad_w, cv::BORDER_CONSTANT, cv::Scalar::all(0));
   }
-  cv::dnn::Net& net = net_for(padded.size());
+  NetPool::Lease lease = nets_.borrow(padded.size());
+  cv::dnn::Net& net = lease.net();
   net.setInput(cv::dnn::blobFromImage(padded));  // NCHW, BGR, 0-255 as trained
   std::vector<cv::Mat> outs;
   net.forward(outs, output_names_);

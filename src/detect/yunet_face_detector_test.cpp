@@ -224,6 +224,7 @@ TEST_F(YuNetTest, LargeUpscaledPassIsTiled) {
     cv::Mat covered(frame, CV_8U, cv::Scalar(0));
     for (size_t i = 1; i < passes.size(); ++i) {
       const DetectorPass& p = passes[i];
+      EXPECT_EQ(p.region.size(), passes[1].region.size()) << "one network shape for all tiles";
       EXPECT_FALSE(p.every_frame);
       EXPECT_EQ(p.scale, 2.f);
       EXPECT_LE(p.region.area() * 4.0, o.tile_above_pixels * 1.3) << frame;

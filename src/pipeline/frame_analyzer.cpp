@@ -49,14 +49,14 @@ FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& 
 
 FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads) {
   if (threads < 0) throw Error("threads must not be negative");
-  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int w = 0; w < n; ++w) workers_.push_back(make());
+  threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  detectors_ = make();
 }
 
 Detections FrameAnalyzer::analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected) {
-  if (workers_.front().empty()) return {};
+  if (detectors_.empty()) return {};
   cv::Mat bgr = as_bgr8(image, "frame analyzer");
-  const std::vector<DetectorPtr>& detectors = workers_.front();
+  const std::vector<DetectorPtr>& detectors = detectors_;
   int period = std::max(1, step.period);
 
   // Fine passes are numbered across detectors, so that each step of the
@@ -77,9 +77,9 @@ Detections FrameAnalyzer::analyze(const cv::Mat& image, const SweepStep& step, c
   std::atomic<size_t> next{0};
   std::mutex failure_mutex;
   std::string failure;
-  auto work = [&](std::vector<DetectorPtr>& mine) {
+  auto work = [&] {
     for (size_t j; (j = next++) < jobs.size();) {
-      Detector& det = *mine[jobs[j].detector];
+      Detector& det = *detectors[jobs[j].detector];
       try {
         jobs[j].found = det.run(bgr, jobs[j].pass);
       } catch (const std::exception& ex) {  // veil::Error, cv::Exception, bad_alloc
@@ -90,9 +90,9 @@ Detections FrameAnalyzer::analyze(const cv::Mat& image, const SweepStep& step, c
     }
   };
   std::vector<std::future<void>> others;
-  size_t helpers = std::min(workers_.size(), jobs.size());
-  for (size_t w = 1; w < helpers; ++w) others.push_back(std::async(std::launch::async, work, std::ref(workers_[w])));
-  work(workers_.front());
+  size_t helpers = std::min(size_t(threads_), jobs.size());
+  for (size_t w = 1; w < helpers; ++w) others.push_back(std::async(std::launch::async, work));
+  work();
   for (auto& f : others) f.get();
   if (!failure.empty()) throw Error(failure);  // fail closed
 

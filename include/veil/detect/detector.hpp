@@ -42,12 +42,12 @@ class Detector {
   // take turns to find new ones. Default: none.
   virtual std::vector<DetectorPass> focus(cv::Size frame, const Detections& expected) const;
   // Runs one pass on an 8-bit BGR frame and returns raw candidates in frame
-  // pixels. One instance runs one pass at a time: threads use their own.
+  // pixels. Thread-safe: the pipeline runs several passes at once.
   // Throws veil::Error when the frame cannot be analysed: the caller must
   // then refuse to write it in the clear.
   virtual Detections run(const cv::Mat& bgr, const DetectorPass& pass) = 0;
   // Turns the raw candidates of any subset of one frame's passes into the
-  // detector's result (duplicate removal, box adjustments). Thread-safe.
+  // detector's result (duplicate removal, box adjustments).
   virtual Detections merge(Detections raw, cv::Size frame) const = 0;
 
   // Every pass of plan(), one after another: the result for one image.

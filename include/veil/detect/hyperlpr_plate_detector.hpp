@@ -2,10 +2,12 @@
 // Licence-plate detector built on HyperLPR3's YOLOv5-style model, which
 // also regresses the plate's four corners; run through cv::dnn.
 #include "veil/detect/detector.hpp"
+#include "veil/detect/net_pool.hpp"
 
 #include <opencv2/dnn.hpp>
 
 #include <filesystem>
+#include <memory>
 
 namespace veil {
 
@@ -73,7 +75,7 @@ class HyperLprPlateDetector : public Detector {
 
   PlateOptions options_;
   int size_ = 640;
-  cv::dnn::Net net_;
+  std::unique_ptr<NetPool> nets_;
 };
 
 }  // namespace veil

@@ -3,11 +3,11 @@
 // cv::FaceDetectorYN in OpenCV 4.6 cannot run the 2023mar model, so the
 // network outputs are decoded here.
 #include "veil/detect/detector.hpp"
+#include "veil/detect/net_pool.hpp"
 
 #include <opencv2/dnn.hpp>
 
 #include <filesystem>
-#include <map>
 #include <vector>
 
 namespace veil {
@@ -97,16 +97,10 @@ class YuNetFaceDetector : public Detector {
   // `mirrored` when `image` was flipped left-right.
   void run_network(const cv::Mat& image, cv::Size frame, const DetectorPass& pass, bool mirrored,
                    Detections* out);
-  // The network for inputs of this size (built on first use).
-  cv::dnn::Net& net_for(cv::Size input);
 
   YuNetOptions options_;
   std::string model_name_;
-  std::vector<uchar> model_bytes_;
-  // One network per input size: cv::dnn re-plans its buffers whenever the
-  // input shape changes, so sharing one net between passes of different
-  // sizes would re-plan on every call.
-  std::map<std::pair<int, int>, cv::dnn::Net> nets_;
+  NetPool nets_;
   std::vector<cv::String> output_names_;
 };
 

@@ -1,8 +1,7 @@
 #pragma once
 // Runs every enabled detector on a frame and gathers their detections. The
 // detectors' passes (see detector.hpp) run side by side on a few worker
-// threads, each with its own copy of every network: one cv::dnn network
-// run alone leaves much of a CPU idle.
+// threads: one cv::dnn network run alone leaves much of a CPU idle.
 #include "veil/detect/detector.hpp"
 #include "veil/models/model_store.hpp"
 
@@ -31,7 +30,7 @@ struct SweepStep {
   std::int64_t phase = 0;
 };
 
-// Makes one set of detectors; called once per worker thread.
+// Makes the set of detectors an analyzer runs.
 using DetectorFactory = std::function<std::vector<DetectorPtr>()>;
 
 // Veil's detectors for `options`, the models resolved (and verified) through
@@ -52,11 +51,11 @@ class FrameAnalyzer {
   // (the tracker's predictions) says objects are. Throws as analyze().
   Detections analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected = {});
 
-  int threads() const { return static_cast<int>(workers_.size()); }
+  int threads() const { return threads_; }
 
  private:
-  // workers_[w][d]: worker w's own instance of detector d.
-  std::vector<std::vector<DetectorPtr>> workers_;
+  std::vector<DetectorPtr> detectors_;
+  int threads_ = 1;
 };
 
 }  // namespace veil
