@@ -108,23 +108,13 @@ std::vector<DetectorPass> HyperLprPlateDetector::plan(cv::Size frame) const {
 
 std::vector<DetectorPass> HyperLprPlateDetector::focus(cv::Size frame, const Detections& expected) const {
   const float whole_scale = options_.frame_fits[0] * size_ / float(std::max(frame.width, frame.height));
-  const int side = int(std::lround(size_ / options_.tile_scale));
-  const cv::Rect whole(cv::Point(0, 0), frame);
-  const float margin = 8.f;
-  std::vector<DetectorPass> out;
+  std::vector<cv::Rect2f> small;
   for (const Detection& d : expected) {
-    if (d.cls != ObjectClass::kPlate || d.box.width * whole_scale >= options_.focus_below) continue;
-    cv::Rect2f need(d.box.x - margin, d.box.y - margin, d.box.width + 2 * margin, d.box.height + 2 * margin);
-    bool seen = std::any_of(out.begin(), out.end(), [&](const DetectorPass& p) {
-      return (cv::Rect2f(p.region) & need).area() >= need.area() * 0.999f;
-    });
-    if (seen) continue;
-    // A tile centred on the plate, moved inside the frame.
-    cv::Point2f c = (d.box.tl() + d.box.br()) * 0.5f;
-    int x = std::clamp(int(std::lround(c.x - side / 2.f)), 0, std::max(0, frame.width - side));
-    int y = std::clamp(int(std::lround(c.y - side / 2.f)), 0, std::max(0, frame.height - side));
-    out.push_back({cv::Rect(x, y, side, side) & whole, options_.tile_scale, true});
+    if (d.cls == ObjectClass::kPlate && d.box.width * whole_scale < options_.focus_below) small.push_back(d.box);
   }
+  std::vector<DetectorPass> out;
+  const int side = int(std::lround(size_ / options_.tile_scale));
+  for (const cv::Rect& tile : windows_around(frame, small, side, 8.f)) out.push_back({tile, options_.tile_scale, true});
   return out;
 }
 

@@ -100,23 +100,14 @@ std::vector<DetectorPass> YuNetFaceDetector::plan(cv::Size frame) const {
 std::vector<DetectorPass> YuNetFaceDetector::focus(cv::Size frame, const Detections& expected) const {
   std::vector<float> scales = pass_scales(frame);
   if (scales.size() < 2) return {};
-  const int side = options_.focus_window;
-  const cv::Rect whole(cv::Point(0, 0), frame);
-  const float margin = 4.f;  // the face must not touch the window's edge
-  std::vector<DetectorPass> out;
+  std::vector<cv::Rect2f> small;
   for (const Detection& d : expected) {
-    if (d.cls != ObjectClass::kFace || d.box.height >= options_.focus_below) continue;
-    cv::Rect2f need = cv::Rect2f(d.box.x - margin, d.box.y - margin, d.box.width + 2 * margin,
-                                 d.box.height + 2 * margin) & cv::Rect2f(whole);
-    if (need.area() <= 0.f) continue;
-    bool seen = std::any_of(out.begin(), out.end(), [&](const DetectorPass& p) {
-      return (cv::Rect2f(p.region) & need).area() >= need.area() * 0.999f;
-    });
-    if (seen) continue;
-    cv::Point2f c = (d.box.tl() + d.box.br()) * 0.5f;
-    int x = std::clamp(int(std::lround(c.x - side / 2.f)), 0, std::max(0, frame.width - side));
-    int y = std::clamp(int(std::lround(c.y - side / 2.f)), 0, std::max(0, frame.height - side));
-    out.push_back({cv::Rect(x, y, side, side) & whole, scales.back(), true});
+    if (d.cls == ObjectClass::kFace && d.box.height < options_.focus_below) small.push_back(d.box);
+  }
+  std::vector<DetectorPass> out;
+  // A 4 px margin: the face must not touch the window's edge.
+  for (const cv::Rect& window : windows_around(frame, small, options_.focus_window, 4.f)) {
+    out.push_back({window, scales.back(), true});
   }
   return out;
 }

@@ -57,4 +57,9 @@ class Detector {
 
 using DetectorPtr = std::unique_ptr<Detector>;
 
+// For focus(): square windows of `side` frame pixels, centred on each of
+// `boxes` and moved inside the frame; a box already inside an earlier
+// window (with `margin` to spare) shares it. Boxes outside the frame get none.
+std::vector<cv::Rect> windows_around(cv::Size frame, const std::vector<cv::Rect2f>& boxes, int side, float margin);
+
 }  // namespace veil
