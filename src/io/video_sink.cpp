@@ -370,8 +370,7 @@ void VideoSink::write(const Frame& frame) {
   AVCodecContext* enc = encoder_.get();
   if (!sws_ || image.cols != sws_width_ || image.rows != sws_height_) {
     sws_.reset(sws_getContext(image.cols, image.rows, AV_PIX_FMT_BGR24, enc->width, enc->height,
-                              enc->pix_fmt, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP,
-                              nullptr, nullptr, nullptr));
+                              enc->pix_fmt, av::from_bgr_sws_flags(), nullptr, nullptr, nullptr));
     if (!sws_) fail(std::string("cannot convert BGR to ") + av_get_pix_fmt_name(enc->pix_fmt));
     if (is_8bit_yuv(enc->pix_fmt)) {
       av::set_yuv_matrix(sws_.get(), enc->colorspace, enc->color_range == AVCOL_RANGE_JPEG, false);

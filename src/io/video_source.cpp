@@ -30,6 +30,9 @@ std::string error_text(int err) {
   return buf;
 }
 
+int to_bgr_sws_flags() { return SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT; }
+int from_bgr_sws_flags() { return SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP; }
+
 void set_yuv_matrix(SwsContext* sws, int colorspace, bool yuv_full_range, bool yuv_is_source) {
   int cs = SWS_CS_DEFAULT;  // BT.601, what swscale assumes when nothing is said
   switch (colorspace) {
@@ -238,11 +241,8 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   const int colorspace = f->colorspace;
   if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
       colorspace != sws_colorspace_ || range != sws_range_) {
-    // Accurate rounding and full chroma interpolation: the frames are
-    // re-encoded afterwards, so conversion error would be paid twice.
     sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,
-                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr,
-                              nullptr, nullptr));
+                              av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
     if (!sws_) {
       fail(std::string("cannot convert pixel format ") +
            (av_get_pix_fmt_name(fmt) ? av_get_pix_fmt_name(fmt) : "?") + " to BGR");

@@ -5,7 +5,7 @@
 #include "veil/detect/onnx_model.hpp"
 #include "veil/detect/yunet_face_detector.hpp"
 
-#include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -47,7 +47,8 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& store)
     : FrameAnalyzer(model_detectors(options, store), options.threads) {}
 
-FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads) {
+FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels)
+    : large_input_pixels_(large_input_pixels) {
   if (threads < 0) throw Error("threads must not be negative");
   threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   detectors_ = make();
@@ -72,21 +73,49 @@ Detections FrameAnalyzer::analyze(const cv::Mat& image, const SweepStep& step, c
     }
   }
 
-  // Each worker takes the next job not yet taken, so that uneven passes
-  // still keep every worker busy until the frame is done.
-  std::atomic<size_t> next{0};
-  std::mutex failure_mutex;
+  // Each worker takes the first job not yet taken, so that uneven passes
+  // still keep every worker busy until the frame is done; but a large pass
+  // (see large_input_pixels) is skipped while another one runs, and the
+  // worker does a small one meanwhile.
+  std::vector<bool> large(jobs.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const cv::Rect& r = jobs[j].pass.region;
+    large[j] = double(r.area()) * jobs[j].pass.scale * jobs[j].pass.scale > large_input_pixels_;
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<bool> taken(jobs.size(), false);
+  size_t first_open = 0;  // jobs before it are all taken
+  bool large_running = false;
   std::string failure;
-  auto work = [&] {
-    for (size_t j; (j = next++) < jobs.size();) {
-      Detector& det = *detectors[jobs[j].detector];
-      try {
-        jobs[j].found = det.run(bgr, jobs[j].pass);
-      } catch (const std::exception& ex) {  // veil::Error, cv::Exception, bad_alloc
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (failure.empty()) failure = det.name() + " failed on a frame: " + ex.what();
-        next = jobs.size();  // stop the others early: the frame is lost anyway
+  auto take = [&]() -> std::optional<size_t> {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      while (first_open < jobs.size() && taken[first_open]) ++first_open;
+      if (first_open == jobs.size() || !failure.empty()) return std::nullopt;
+      for (size_t j = first_open; j < jobs.size(); ++j) {
+        if (taken[j] || (large[j] && large_running)) continue;
+        taken[j] = true;
+        if (large[j]) large_running = true;
+        return j;
       }
+      changed.wait(lock);  // only large jobs are left, and one is running
+    }
+  };
+  auto work = [&] {
+    while (std::optional<size_t> j = take()) {
+      Detector& det = *detectors[jobs[*j].detector];
+      std::string error;
+      try {
+        jobs[*j].found = det.run(bgr, jobs[*j].pass);
+      } catch (const std::exception& ex) {  // veil::Error, cv::Exception, bad_alloc
+        error = det.name() + " failed on a frame: " + ex.what();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      if (large[*j]) large_running = false;
+      // The first failure stops the others early: the frame is lost anyway.
+      if (!error.empty() && failure.empty()) failure = error;
+      changed.notify_all();
     }
   };
   std::vector<std::future<void>> others;

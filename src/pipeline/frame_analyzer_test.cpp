@@ -10,8 +10,11 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace veil {
 namespace {
@@ -114,6 +117,55 @@ TEST(FrameAnalyzer, AFailingPassFailsTheFrame) {
 
 TEST(FrameAnalyzer, RejectsNegativeThreads) {
   EXPECT_THROW(FrameAnalyzer(counting(std::make_shared<RunLog>(), 1, 0), -1), Error);
+}
+
+// Records how many passes, and how many large ones, run at the same time.
+// Passes 0-3 cover 20x20 regions (large for a 100-pixel limit), 4-7 1x1.
+class OverlapDetector : public Detector {
+ public:
+  ObjectClass object_class() const override { return ObjectClass::kFace; }
+  std::string name() const override { return "overlap"; }
+  std::vector<DetectorPass> plan(cv::Size) const override {
+    std::vector<DetectorPass> out;
+    for (int i = 0; i < 8; ++i) out.push_back({cv::Rect(i * 20, 0, i < 4 ? 20 : 1, i < 4 ? 20 : 1), 1.f, true});
+    return out;
+  }
+  Detections run(const cv::Mat&, const DetectorPass& pass) override {
+    const bool large = pass.region.width > 1;
+    int now = ++running, now_large = large ? ++running_large : int(running_large);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      most = std::max(most, now);
+      most_large = std::max(most_large, now_large);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (large) --running_large;
+    --running;
+    Detection d;
+    d.box = cv::Rect2f(pass.region);
+    return {d};
+  }
+  Detections merge(Detections raw, cv::Size) const override { return raw; }
+
+  std::atomic<int> running{0}, running_large{0};
+  std::mutex mutex;
+  int most = 0, most_large = 0;
+};
+
+TEST(FrameAnalyzer, LargePassesRunOneAtATimeBesideSmallOnes) {
+  OverlapDetector* probe = nullptr;
+  FrameAnalyzer analyzer(
+      [&] {
+        std::vector<DetectorPtr> v;
+        auto d = std::make_unique<OverlapDetector>();
+        probe = d.get();
+        v.push_back(std::move(d));
+        return v;
+      },
+      2, /*large_input_pixels=*/100);
+  EXPECT_EQ(analyzer.analyze(kFrame).size(), 8u);  // every pass ran
+  EXPECT_EQ(probe->most_large, 1);                 // never two large at once
+  EXPECT_EQ(probe->most, 2);                       // small ones ran beside them
 }
 
 // Real models on a real street photo and a real car photo: the worker

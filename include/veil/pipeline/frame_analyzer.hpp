@@ -41,8 +41,15 @@ class FrameAnalyzer {
  public:
   // Veil's detectors, as model_detectors(). Throws veil::Error.
   FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
+  // Passes whose network input has more pixels than this run one at a
+  // time: a cv::dnn network keeps buffers in proportion to its input
+  // (~100 MB for YuNet at 1920x1088), and two such passes at once pushed
+  // Veil past 1 GiB on 1080p video. The other workers run the smaller
+  // passes meanwhile. (A 1280x720 frame's native pass stays below it.)
+  static constexpr double kLargeInputPixels = 1.0e6;
+
   // Any detectors; `threads` workers (0 = one per core).
-  FrameAnalyzer(const DetectorFactory& make, int threads);
+  FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels = kLargeInputPixels);
   // Runs every pass: the result for a still image. Throws veil::Error when
   // any detector fails: the frame must then not be written in the clear.
   Detections analyze(const cv::Mat& image) { return analyze(image, SweepStep{}); }
@@ -56,6 +63,7 @@ class FrameAnalyzer {
  private:
   std::vector<DetectorPtr> detectors_;
   int threads_ = 1;
+  double large_input_pixels_ = kLargeInputPixels;
 };
 
 }  // namespace veil

@@ -1,0 +1,76 @@
+#include "bench_data.hpp"
+
+#include "veil/io/video_source.hpp"
+#include "veil/models/model_store.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace veil::bench {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path shared_dir() {
+  if (const char* s = std::getenv("VEIL_SHARED_DIR")) return s;
+  return fs::path(VEIL_SOURCE_DIR) / ".." / "shared";
+}
+
+cv::Mat resized(const cv::Mat& image, int height) {
+  cv::Mat out;
+  cv::resize(image, out, cv::Size(height * 16 / 9, height), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+const cv::Mat& cached(std::map<int, cv::Mat>& cache, const cv::Mat& source, int height) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  cv::Mat& slot = cache[height];
+  if (slot.empty()) slot = resized(source, height);
+  return slot;
+}
+
+}  // namespace
+
+const cv::Mat& dashcam_frame(int height) {
+  static const cv::Mat source = [] {
+    VideoSource video(shared_dir() / "data" / "video" / "CarND-Vehicle-Detection_test_video.mp4");
+    Frame frame;
+    for (int i = 0; i < 20; ++i) {  // past the first frames, into traffic
+      if (!video.read(frame)) throw std::runtime_error("dashcam clip is too short");
+    }
+    return frame.image.clone();
+  }();
+  static std::map<int, cv::Mat> cache;
+  return cached(cache, source, height);
+}
+
+const cv::Mat& crowd_frame(int height) {
+  static const cv::Mat source = [] {
+    fs::path dir = shared_dir() / "data" / "faces-dev" / "images";
+    // The first photo in name order: fixed, so runs compare.
+    fs::path first;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (first.empty() || entry.path() < first) first = entry.path();
+    }
+    cv::Mat image = cv::imread(first.string(), cv::IMREAD_COLOR);
+    if (image.empty()) throw std::runtime_error("cannot read " + first.string());
+    return image;
+  }();
+  static std::map<int, cv::Mat> cache;
+  return cached(cache, source, height);
+}
+
+fs::path model_file(const std::string& manifest_name) {
+  ModelStoreOptions options;
+  if (!std::getenv("VEIL_MODEL_DIR")) options.mirror_dir = shared_dir() / "models";
+  options.allow_download = false;
+  return ModelStore(options).resolve(manifest_name).path;
+}
+
+}  // namespace veil::bench
