@@ -1,6 +1,7 @@
 #include "veil/detect/onnx_model.hpp"
 
 #include "veil/core/error.hpp"
+#include "veil/detect/fast_layers.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -19,6 +20,7 @@ std::vector<uchar> read_model_bytes(const std::filesystem::path& file, const std
 
 cv::dnn::Net load_onnx(const std::vector<uchar>& bytes, const std::string& what) {
   try {
+    use_fast_layers();
     cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes);
     if (net.empty()) throw Error(what + " holds no network");
     return net;
