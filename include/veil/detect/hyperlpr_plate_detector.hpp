@@ -13,8 +13,10 @@ namespace veil {
 
 // Defaults measured on shared/data/plates-dev (100 photos, mostly 1280x720)
 // with coverage.py and the corner polygon grown 1.15x: with the 320 model
-// 98% of plates covered, 0.21% of the image hidden outside plates, ~300 ms
-// per 1280x720 frame on 2 cores; with the 640 model 97% at ~550 ms.
+// 98% of plates covered, 0.21% of the image hidden outside plates; with the
+// 640 model 97% at nearly twice the time. Each pass's cost per frame size:
+// build/veil_bench --benchmark_filter=Plate (~140 ms for every pass of a
+// 1280x720 frame on one core).
 struct PlateOptions {
   // Minimum obj * max(class score). HyperLPR3 itself uses 0.25; 0.15 and
   // 0.1 found no more plates on plates-dev.
@@ -36,8 +38,8 @@ struct PlateOptions {
   float tile_above = 1.f;
   // Network-input pixels per frame pixel in the tiles: 1 = native
   // resolution (tiles of input_size frame pixels); 0.5 = tiles twice as
-  // large, shrunk 2x: a third of the runs, -1 point (97%, ~150 ms per
-  // 1280x720 frame with the 320 model). Above 1 found nothing more.
+  // large, shrunk 2x: a third of the runs, -1 point (97%). Above 1 found
+  // nothing more.
   float tile_scale = 1.f;
   // Overlap between neighbouring tiles, as a fraction of the tile side. A
   // plate narrower than the overlap is whole in at least one tile.
