@@ -49,8 +49,8 @@ RecallReport evaluate_frames(FrameSource& source, const GroundTruth& truth, cons
   Redactor redactor(options.anonymize.redact);
   RecallMeter meter(options.anonymize.redact.fill_color);
   if (progress) progress->on_file_start(source.info().description, source.info().frame_count);
-  AnalysisStage stage(analyzer, options.anonymize.tracking,
-                      source.info().is_video ? options.anonymize.sweep_frames : 1);
+  const StageSettings settings = stage_settings(options.anonymize, source.info());
+  AnalysisStage stage(analyzer, options.anonymize.tracking, settings.sweep_frames, settings.frames_in_flight);
   auto take = [&](std::vector<AnalyzedFrame> ready) {
     for (const auto& a : ready) {
       auto it = truth.frames.find(a.frame.index);

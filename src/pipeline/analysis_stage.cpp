@@ -5,14 +5,24 @@
 namespace veil {
 
 AnalysisStage::AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking,
-                             int sweep_frames)
+                             int sweep_frames, int frames_in_flight)
     : analyzer_(analyzer) {
   if (sweep_frames < 1) throw Error("sweep must be at least 1 frame");
+  if (frames_in_flight < 1) throw Error("frames in flight must be at least 1");
+  frames_in_flight_ = size_t(frames_in_flight);
   if (tracking) {
     lookahead_.emplace(*tracking);
     // Without a tracker nothing would hide an object between the frames
     // whose pass can see it.
     sweep_frames_ = sweep_frames;
+  }
+}
+
+AnalysisStage::~AnalysisStage() {
+  // The analyzer's workers still use these frames' images: wait for them
+  // (an error is of no interest any more).
+  for (InFlight& f : in_flight_) {
+    if (f.found.valid()) f.found.wait();
   }
 }
 
@@ -24,23 +34,49 @@ std::vector<AnalyzedFrame> AnalysisStage::convert(LookaheadBuffer::Output ready)
 }
 
 std::vector<AnalyzedFrame> AnalysisStage::push(Frame frame) {
-  Detections found;
+  SweepStep step{sweep_frames_, pushed_++};
   try {
-    SweepStep step{sweep_frames_, pushed_++};
-    found = lookahead_ ? analyzer_.analyze(frame.image, step, lookahead_->expected())
-                       : analyzer_.analyze(frame.image, step);
+    // The tracker has seen every frame before the ones still in flight:
+    // predict past those.
+    Detections expected;
+    if (lookahead_) expected = lookahead_->expected(int(in_flight_.size()) + 1);
+    std::future<Detections> found = analyzer_.submit(frame.image, step, expected);
+    in_flight_.push_back({std::move(frame), std::move(found)});
   } catch (const Error& ex) {
     throw Error("frame " + std::to_string(frame.index) + " could not be analysed (" + ex.what() + ")");
   }
-  if (lookahead_) return convert(lookahead_->push(std::move(frame), std::move(found)));
   std::vector<AnalyzedFrame> out;
-  out.push_back({std::move(frame), std::move(found)});
+  while (in_flight_.size() >= frames_in_flight_) {
+    for (AnalyzedFrame& a : finish_oldest()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<AnalyzedFrame> AnalysisStage::finish_oldest() {
+  InFlight oldest = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  Detections found;
+  try {
+    found = oldest.found.get();
+  } catch (const Error& ex) {
+    throw Error("frame " + std::to_string(oldest.frame.index) + " could not be analysed (" + ex.what() + ")");
+  }
+  if (lookahead_) return convert(lookahead_->push(std::move(oldest.frame), std::move(found)));
+  std::vector<AnalyzedFrame> out;
+  out.push_back({std::move(oldest.frame), std::move(found)});
   return out;
 }
 
 std::vector<AnalyzedFrame> AnalysisStage::flush() {
+  std::vector<AnalyzedFrame> out;
+  while (!in_flight_.empty()) {
+    for (AnalyzedFrame& a : finish_oldest()) out.push_back(std::move(a));
+  }
   pushed_ = 0;
-  return lookahead_ ? convert(lookahead_->flush()) : std::vector<AnalyzedFrame>{};
+  if (lookahead_) {
+    for (AnalyzedFrame& a : convert(lookahead_->flush())) out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace veil

@@ -50,6 +50,15 @@ fs::path output_path_for(const fs::path& relative, ImageFormat image_format) {
   return out;
 }
 
+StageSettings stage_settings(const AnonymizeOptions& options, const SourceInfo& source) {
+  StageSettings s;
+  if (!source.is_video) return s;
+  s.sweep_frames = options.sweep_frames;
+  const double pixels = double(source.width) * source.height;
+  s.frames_in_flight = pixels <= FrameAnalyzer::kLargeInputPixels ? options.frames_in_flight : 1;
+  return s;
+}
+
 Anonymizer::Anonymizer(AnonymizeOptions options, const ModelStore& store)
     : options_(std::move(options)), analyzer_(options_.detection, store), redactor_(options_.redact) {}
 
@@ -95,7 +104,8 @@ void Anonymizer::run_file(const fs::path& input, const fs::path& output, const s
   std::unique_ptr<FrameSource> source = open_source(input);
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode);
   if (progress) progress->on_file_start(label, source->info().frame_count);
-  AnalysisStage analysis(analyzer_, options_.tracking, source->info().is_video ? options_.sweep_frames : 1);
+  const StageSettings stage = stage_settings(options_, source->info());
+  AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
       if (sidecar) sidecar->write(label, frame, found);

@@ -5,7 +5,7 @@
 #include "veil/detect/onnx_model.hpp"
 #include "veil/detect/yunet_face_detector.hpp"
 
-#include <condition_variable>
+#include <algorithm>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -14,15 +14,6 @@
 
 namespace veil {
 
-namespace {
-
-struct Job {
-  size_t detector;
-  DetectorPass pass;
-  Detections found;
-};
-
-}  // namespace
 
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
   std::optional<std::filesystem::path> face, plate;
@@ -47,92 +38,134 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& store)
     : FrameAnalyzer(model_detectors(options, store), options.threads) {}
 
+// One submitted frame: its passes, what each found, and the promise that
+// gets the merged result when the last pass is done.
+struct FrameAnalyzer::FrameWork {
+  struct Pass {
+    size_t detector;
+    DetectorPass pass;
+    Detections found;
+  };
+  cv::Mat bgr;
+  std::vector<Pass> passes;
+  size_t remaining = 0;
+  std::string failure;  // the first pass that failed
+  std::promise<Detections> result;
+};
+
 FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels)
     : large_input_pixels_(large_input_pixels) {
   if (threads < 0) throw Error("threads must not be negative");
   threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   detectors_ = make();
+  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { work(); });
 }
 
-Detections FrameAnalyzer::analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected) {
-  if (detectors_.empty()) return {};
-  cv::Mat bgr = as_bgr8(image, "frame analyzer");
-  const std::vector<DetectorPtr>& detectors = detectors_;
-  int period = std::max(1, step.period);
+FrameAnalyzer::~FrameAnalyzer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+std::future<Detections> FrameAnalyzer::submit(const cv::Mat& image, const SweepStep& step,
+                                              const Detections& expected) {
+  auto frame = std::make_shared<FrameWork>();
+  std::future<Detections> result = frame->result.get_future();
+  frame->bgr = as_bgr8(image, "frame analyzer");
+  const cv::Size size = frame->bgr.size();
+  const int period = std::max(1, step.period);
 
   // Fine passes are numbered across detectors, so that each step of the
   // sweep gets a similar share of all of them.
-  std::vector<Job> jobs;
   std::int64_t fine = 0;
-  for (size_t d = 0; d < detectors.size(); ++d) {
-    for (const DetectorPass& pass : detectors[d]->plan(bgr.size())) {
-      if (pass.every_frame || (fine++ % period) == step.phase % period) jobs.push_back({d, pass, {}});
+  for (size_t d = 0; d < detectors_.size(); ++d) {
+    for (const DetectorPass& pass : detectors_[d]->plan(size)) {
+      if (pass.every_frame || (fine++ % period) == step.phase % period) frame->passes.push_back({d, pass, {}});
     }
     if (period > 1) {
-      for (const DetectorPass& pass : detectors[d]->focus(bgr.size(), expected)) jobs.push_back({d, pass, {}});
+      for (const DetectorPass& pass : detectors_[d]->focus(size, expected)) frame->passes.push_back({d, pass, {}});
     }
   }
+  frame->remaining = frame->passes.size();
+  if (frame->passes.empty()) {
+    finish(*frame);
+    return result;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < frame->passes.size(); ++i) {
+      const DetectorPass& p = frame->passes[i].pass;
+      const bool large = double(p.region.area()) * p.scale * p.scale > large_input_pixels_;
+      queue_.push_back({frame, i, large});
+    }
+  }
+  changed_.notify_all();
+  return result;
+}
 
-  // Each worker takes the first job not yet taken, so that uneven passes
-  // still keep every worker busy until the frame is done; but a large pass
-  // (see large_input_pixels) is skipped while another one runs, and the
-  // worker does a small one meanwhile.
-  std::vector<bool> large(jobs.size());
-  for (size_t j = 0; j < jobs.size(); ++j) {
-    const cv::Rect& r = jobs[j].pass.region;
-    large[j] = double(r.area()) * jobs[j].pass.scale * jobs[j].pass.scale > large_input_pixels_;
-  }
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<bool> taken(jobs.size(), false);
-  size_t first_open = 0;  // jobs before it are all taken
-  bool large_running = false;
-  std::string failure;
-  auto take = [&]() -> std::optional<size_t> {
-    std::unique_lock<std::mutex> lock(mutex);
-    for (;;) {
-      while (first_open < jobs.size() && taken[first_open]) ++first_open;
-      if (first_open == jobs.size() || !failure.empty()) return std::nullopt;
-      for (size_t j = first_open; j < jobs.size(); ++j) {
-        if (taken[j] || (large[j] && large_running)) continue;
-        taken[j] = true;
-        if (large[j]) large_running = true;
-        return j;
-      }
-      changed.wait(lock);  // only large jobs are left, and one is running
+void FrameAnalyzer::work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    // The first pass in the queue, skipping large ones while one runs.
+    auto next = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) { return !(j.large && large_running_); });
+    if (next == queue_.end()) {
+      if (stopping_ && queue_.empty()) return;
+      changed_.wait(lock);
+      continue;
     }
-  };
-  auto work = [&] {
-    while (std::optional<size_t> j = take()) {
-      Detector& det = *detectors[jobs[*j].detector];
-      std::string error;
+    Job job = std::move(*next);
+    queue_.erase(next);
+    if (job.large) large_running_ = true;
+    FrameWork& frame = *job.frame;
+    FrameWork::Pass& pass = frame.passes[job.index];
+    const bool skip = !frame.failure.empty();  // the frame is lost anyway
+    lock.unlock();
+
+    std::string error;
+    if (!skip) {
+      Detector& det = *detectors_[pass.detector];
       try {
-        jobs[*j].found = det.run(bgr, jobs[*j].pass);
+        pass.found = det.run(frame.bgr, pass.pass);
       } catch (const std::exception& ex) {  // veil::Error, cv::Exception, bad_alloc
         error = det.name() + " failed on a frame: " + ex.what();
       }
-      std::lock_guard<std::mutex> lock(mutex);
-      if (large[*j]) large_running = false;
-      // The first failure stops the others early: the frame is lost anyway.
-      if (!error.empty() && failure.empty()) failure = error;
-      changed.notify_all();
     }
-  };
-  std::vector<std::future<void>> others;
-  size_t helpers = std::min(size_t(threads_), jobs.size());
-  for (size_t w = 1; w < helpers; ++w) others.push_back(std::async(std::launch::async, work));
-  work();
-  for (auto& f : others) f.get();
-  if (!failure.empty()) throw Error(failure);  // fail closed
 
-  std::vector<Detections> raw(detectors.size());
-  for (Job& job : jobs) raw[job.detector].insert(raw[job.detector].end(), job.found.begin(), job.found.end());
-  Detections all;
-  for (size_t d = 0; d < detectors.size(); ++d) {
-    Detections merged = detectors[d]->merge(std::move(raw[d]), bgr.size());
-    all.insert(all.end(), merged.begin(), merged.end());
+    lock.lock();
+    if (job.large) large_running_ = false;
+    if (!error.empty() && frame.failure.empty()) frame.failure = error;
+    const bool last = --frame.remaining == 0;
+    changed_.notify_all();
+    if (last) {
+      lock.unlock();
+      finish(frame);  // merging is cheap; no other worker touches this frame now
+      lock.lock();
+    }
   }
-  return all;
+}
+
+void FrameAnalyzer::finish(FrameWork& frame) {
+  if (!frame.failure.empty()) {
+    frame.result.set_exception(std::make_exception_ptr(Error(frame.failure)));  // fail closed
+    return;
+  }
+  try {
+    std::vector<Detections> raw(detectors_.size());
+    for (FrameWork::Pass& p : frame.passes) {
+      raw[p.detector].insert(raw[p.detector].end(), p.found.begin(), p.found.end());
+    }
+    Detections all;
+    for (size_t d = 0; d < detectors_.size(); ++d) {
+      Detections merged = detectors_[d]->merge(std::move(raw[d]), frame.bgr.size());
+      all.insert(all.end(), merged.begin(), merged.end());
+    }
+    frame.result.set_value(std::move(all));
+  } catch (...) {
+    frame.result.set_exception(std::current_exception());
+  }
 }
 
 }  // namespace veil

@@ -168,6 +168,34 @@ TEST(FrameAnalyzer, LargePassesRunOneAtATimeBesideSmallOnes) {
   EXPECT_EQ(probe->most, 2);                       // small ones ran beside them
 }
 
+// Sleeps as long as the frame's grey level says, in ms.
+class SleepyDetector : public Detector {
+ public:
+  ObjectClass object_class() const override { return ObjectClass::kFace; }
+  std::string name() const override { return "sleepy"; }
+  std::vector<DetectorPass> plan(cv::Size frame) const override { return {{cv::Rect(cv::Point(), frame), 1.f, true}}; }
+  Detections run(const cv::Mat& bgr, const DetectorPass&) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(bgr.at<cv::Vec3b>(0, 0)[0]));
+    return {};
+  }
+  Detections merge(Detections raw, cv::Size) const override { return raw; }
+};
+
+TEST(FrameAnalyzer, TheNextFrameStartsWhileThisOneIsStillRunning) {
+  FrameAnalyzer analyzer(
+      [] {
+        std::vector<DetectorPtr> v;
+        v.push_back(std::make_unique<SleepyDetector>());
+        return v;
+      },
+      2);
+  std::future<Detections> slow = analyzer.submit(cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(250)), SweepStep{});
+  std::future<Detections> fast = analyzer.submit(cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(1)), SweepStep{});
+  EXPECT_EQ(fast.wait_for(std::chrono::milliseconds(150)), std::future_status::ready);
+  EXPECT_NE(slow.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
+  slow.get();
+}
+
 // Real models on a real street photo and a real car photo: the worker
 // threads split the passes, never the result.
 TEST(FrameAnalyzer, ThreadsDoNotChangeWhatIsFound) {

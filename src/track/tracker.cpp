@@ -52,10 +52,10 @@ cv::Rect2f Tracker::predicted_box(const Track& t) const {
   return extrapolate(t.last, t.velocity, t.size_velocity, float(t.misses + 1), 0.f).box;
 }
 
-Detections Tracker::expected() const {
+Detections Tracker::expected(int frames_ahead) const {
   Detections out;
   for (const Track& t : tracks_) {
-    float ahead = float(t.misses + 1);
+    float ahead = float(t.misses + std::max(1, frames_ahead));
     Detection d = extrapolate(t.last, t.velocity, t.size_velocity, ahead, options_.growth_per_frame);
     d.track_id = t.id;
     d.predicted = true;

@@ -9,6 +9,8 @@
 #include "veil/track/lookahead_buffer.hpp"
 
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <optional>
 #include <vector>
 
@@ -25,7 +27,13 @@ class AnalysisStage {
   // `sweep_frames` > 1 (with tracking only) spreads the detectors' fine
   // passes over that many consecutive frames, the tracker holding what they
   // found in between; pass 1 for a still image, which has no next frame.
-  AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking, int sweep_frames = 1);
+  // `frames_in_flight` > 1 lets that many frames be analysed at once (see
+  // FrameAnalyzer::submit); each frame's result is the same whatever the
+  // threads' timing.
+  AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking, int sweep_frames = 1,
+                int frames_in_flight = 1);
+  // Waits for the frames still being analysed, which are dropped.
+  ~AnalysisStage();
   // Analyses `frame`; returns the frames whose detections are final.
   // Throws veil::Error when a frame cannot be analysed.
   std::vector<AnalyzedFrame> push(Frame frame);
@@ -33,12 +41,20 @@ class AnalysisStage {
   std::vector<AnalyzedFrame> flush();
 
  private:
+  struct InFlight {
+    Frame frame;
+    std::future<Detections> found;
+  };
+  // Waits for the oldest frame in flight and passes it on.
+  std::vector<AnalyzedFrame> finish_oldest();
   static std::vector<AnalyzedFrame> convert(LookaheadBuffer::Output ready);
 
   FrameAnalyzer& analyzer_;
   std::optional<LookaheadBuffer> lookahead_;
   int sweep_frames_ = 1;
+  size_t frames_in_flight_ = 1;
   std::int64_t pushed_ = 0;
+  std::deque<InFlight> in_flight_;
 };
 
 }  // namespace veil

@@ -26,6 +26,13 @@ struct AnonymizeOptions {
   // frames, and the tracker holds what they find in between. 1 runs every
   // pass on every frame. Still images always get every pass.
   int sweep_frames = 4;
+  // Video: frames whose analysis may overlap, so that the workers never
+  // wait for one frame's slowest pass. The tracker's predictions for a
+  // frame's focus passes then come from the frames before the previous one.
+  // Frames above one megapixel get 1: their native pass is a large one,
+  // which runs alone anyway (see FrameAnalyzer), and a second frame's
+  // buffers took 1080p video past 1 GiB.
+  int frames_in_flight = 2;
   RedactOptions redact;
   VideoEncodeOptions encode;
   ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder
@@ -50,6 +57,15 @@ class ProgressListener {
   virtual void on_frame() = 0;
   virtual void on_file_end() = 0;
 };
+
+// The AnalysisStage settings for a source, the same in anonymize and eval:
+// the sweep and the frames in flight of `options` for video (see above),
+// 1 and 1 for images.
+struct StageSettings {
+  int sweep_frames = 1;
+  int frames_in_flight = 1;
+};
+StageSettings stage_settings(const AnonymizeOptions& options, const SourceInfo& source);
 
 class Anonymizer {
  public:

@@ -1,14 +1,23 @@
 #pragma once
 // Runs every enabled detector on a frame and gathers their detections. The
 // detectors' passes (see detector.hpp) run side by side on a few worker
-// threads: one cv::dnn network run alone leaves much of a CPU idle.
+// threads: one cv::dnn network run alone leaves much of a CPU idle. The
+// workers live as long as the analyzer and take passes from one queue, so
+// that passes of the next frame can start while the last pass of this one
+// is still running.
 #include "veil/detect/detector.hpp"
 #include "veil/models/model_store.hpp"
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace veil {
@@ -39,8 +48,6 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 
 class FrameAnalyzer {
  public:
-  // Veil's detectors, as model_detectors(). Throws veil::Error.
-  FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
   // Passes whose network input has more pixels than this run one at a
   // time: a cv::dnn network keeps buffers in proportion to its input
   // (~100 MB for YuNet at 1920x1088), and two such passes at once pushed
@@ -48,22 +55,53 @@ class FrameAnalyzer {
   // passes meanwhile. (A 1280x720 frame's native pass stays below it.)
   static constexpr double kLargeInputPixels = 1.0e6;
 
+  // Veil's detectors, as model_detectors(). Throws veil::Error.
+  FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
   // Any detectors; `threads` workers (0 = one per core).
   FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels = kLargeInputPixels);
+  // Waits for the frames still being analysed.
+  ~FrameAnalyzer();
+  FrameAnalyzer(const FrameAnalyzer&) = delete;
+  FrameAnalyzer& operator=(const FrameAnalyzer&) = delete;
+
   // Runs every pass: the result for a still image. Throws veil::Error when
   // any detector fails: the frame must then not be written in the clear.
   Detections analyze(const cv::Mat& image) { return analyze(image, SweepStep{}); }
   // Runs the passes of one step of a sweep, and, when the sweep spans more
   // than one frame, each detector's focus passes over where `expected`
   // (the tracker's predictions) says objects are. Throws as analyze().
-  Detections analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected = {});
+  Detections analyze(const cv::Mat& image, const SweepStep& step, const Detections& expected = {}) {
+    return submit(image, step, expected).get();
+  }
+  // The same, without waiting: the frame's passes join the queue behind
+  // those of frames submitted earlier, and workers that run out of one
+  // frame's passes start on the next one's instead of waiting for the
+  // frame's slowest pass. The future throws veil::Error as analyze().
+  std::future<Detections> submit(const cv::Mat& image, const SweepStep& step, const Detections& expected = {});
 
   int threads() const { return threads_; }
 
  private:
+  struct FrameWork;
+  struct Job {
+    std::shared_ptr<FrameWork> frame;
+    size_t index;  // in frame->jobs
+    bool large;
+  };
+
+  void work();
+  void finish(FrameWork& frame);
+
   std::vector<DetectorPtr> detectors_;
   int threads_ = 1;
   double large_input_pixels_ = kLargeInputPixels;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Job> queue_;  // in submission order
+  bool large_running_ = false;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace veil

@@ -46,8 +46,9 @@ class LookaheadBuffer {
   // and forgets all tracks so that the next push starts a new input.
   Output flush();
 
-  // Where the tracked objects are expected in the next frame.
-  Detections expected() const { return tracker_.expected(); }
+  // Where the tracked objects are expected `frames_ahead` frames after the
+  // last one pushed.
+  Detections expected(int frames_ahead = 1) const { return tracker_.expected(frames_ahead); }
 
   // Frames held now; at most `window` between calls.
   size_t buffered() const { return slots_.size(); }

@@ -78,9 +78,10 @@ class Tracker {
   // not empty, ends tracks whose predicted box has left the frame entirely.
   Detections update(const Detections& found, cv::Size frame_size = {});
 
-  // Where each live track is expected in the next frame: its predicted box,
-  // grown for the frames since it was last seen.
-  Detections expected() const;
+  // Where each live track is expected `frames_ahead` frames after the last
+  // update() (1: the next frame): its predicted box, grown for the frames
+  // since it was last seen.
+  Detections expected(int frames_ahead = 1) const;
 
   // The live tracks after the last update().
   const std::vector<Track>& tracks() const { return tracks_; }
