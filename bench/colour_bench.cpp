@@ -35,67 +35,48 @@ void planes_of(cv::Mat& i420, int width, int height, uint8_t* data[4], int strid
   stride[3] = 0;
 }
 
+// Times one direction: decoded I420 to BGR (`to_bgr`), or back.
 // Arg 0 = frame height, arg 1 = Variant.
-void BM_YuvToBgr(benchmark::State& state) {
-  const cv::Mat& source = dashcam_frame(int(state.range(0)));
-  const int w = source.cols, h = source.rows;
-  cv::Mat i420 = i420_of(source);
-  cv::Mat bgr(h, w, CV_8UC3);
-  uint8_t* src[4];
-  int src_stride[4];
-  planes_of(i420, w, h, src, src_stride);
-  uint8_t* dst[4] = {bgr.data, nullptr, nullptr, nullptr};
-  int dst_stride[4] = {int(bgr.step), 0, 0, 0};
+void convert(benchmark::State& state, bool to_bgr) {
+  const cv::Mat& bgr_source = dashcam_frame(int(state.range(0)));
+  const int w = bgr_source.cols, h = bgr_source.rows;
+  cv::Mat bgr = bgr_source.clone();
+  cv::Mat i420 = i420_of(bgr_source);
+  uint8_t* yuv[4];
+  int yuv_stride[4];
+  planes_of(i420, w, h, yuv, yuv_stride);
+  uint8_t* packed[4] = {bgr.data, nullptr, nullptr, nullptr};
+  int packed_stride[4] = {int(bgr.step), 0, 0, 0};
 
   const auto variant = Variant(state.range(1));
   SwsContext* sws = nullptr;
   if (variant != kCvtColor) {
-    int flags = variant == kVeil ? av::to_bgr_sws_flags() : SWS_BILINEAR;
-    sws = sws_getContext(w, h, AV_PIX_FMT_YUV420P, w, h, AV_PIX_FMT_BGR24, flags, nullptr, nullptr, nullptr);
-    av::set_yuv_matrix(sws, AVCOL_SPC_BT709, false, true);
+    const int flags =
+        variant == kSwsFast ? SWS_BILINEAR : (to_bgr ? av::to_bgr_sws_flags() : av::from_bgr_sws_flags());
+    const AVPixelFormat from = to_bgr ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_BGR24;
+    const AVPixelFormat to = to_bgr ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_YUV420P;
+    sws = sws_getContext(w, h, from, w, h, to, flags, nullptr, nullptr, nullptr);
+    av::set_yuv_matrix(sws, AVCOL_SPC_BT709, false, to_bgr);
   }
   for (auto _ : state) {
-    if (sws) {
-      sws_scale(sws, src, src_stride, 0, h, dst, dst_stride);
+    if (sws && to_bgr) {
+      sws_scale(sws, yuv, yuv_stride, 0, h, packed, packed_stride);
+    } else if (sws) {
+      sws_scale(sws, packed, packed_stride, 0, h, yuv, yuv_stride);
     } else {
-      cv::cvtColor(i420, bgr, cv::COLOR_YUV2BGR_I420);
+      cv::cvtColor(to_bgr ? i420 : bgr, to_bgr ? bgr : i420, to_bgr ? cv::COLOR_YUV2BGR_I420 : cv::COLOR_BGR2YUV_I420);
     }
     benchmark::ClobberMemory();
   }
   sws_freeContext(sws);
 }
+
+void BM_YuvToBgr(benchmark::State& state) { convert(state, true); }
+void BM_BgrToYuv(benchmark::State& state) { convert(state, false); }
 BENCHMARK(BM_YuvToBgr)
     ->ArgNames({"height", "variant"})
     ->ArgsProduct({{540, 720, 1080}, {kVeil, kSwsFast, kCvtColor}})
     ->Unit(benchmark::kMillisecond);
-
-void BM_BgrToYuv(benchmark::State& state) {
-  const cv::Mat& source = dashcam_frame(int(state.range(0)));
-  const int w = source.cols, h = source.rows;
-  cv::Mat i420(h * 3 / 2, w, CV_8UC1);
-  uint8_t* dst[4];
-  int dst_stride[4];
-  planes_of(i420, w, h, dst, dst_stride);
-  const uint8_t* src[4] = {source.data, nullptr, nullptr, nullptr};
-  int src_stride[4] = {int(source.step), 0, 0, 0};
-
-  const auto variant = Variant(state.range(1));
-  SwsContext* sws = nullptr;
-  if (variant != kCvtColor) {
-    int flags = variant == kVeil ? av::from_bgr_sws_flags() : SWS_BILINEAR;
-    sws = sws_getContext(w, h, AV_PIX_FMT_BGR24, w, h, AV_PIX_FMT_YUV420P, flags, nullptr, nullptr, nullptr);
-    av::set_yuv_matrix(sws, AVCOL_SPC_BT709, false, false);
-  }
-  for (auto _ : state) {
-    if (sws) {
-      sws_scale(sws, src, src_stride, 0, h, dst, dst_stride);
-    } else {
-      cv::cvtColor(source, i420, cv::COLOR_BGR2YUV_I420);
-    }
-    benchmark::ClobberMemory();
-  }
-  sws_freeContext(sws);
-}
 BENCHMARK(BM_BgrToYuv)
     ->ArgNames({"height", "variant"})
     ->ArgsProduct({{540, 720, 1080}, {kVeil, kSwsFast, kCvtColor}})
