@@ -55,7 +55,8 @@ RecallReport evaluate_frames(FrameSource& source, const GroundTruth& truth, cons
     for (const auto& a : ready) {
       auto it = truth.frames.find(a.frame.index);
       if (it == truth.frames.end()) continue;
-      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, it->second);
+      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, it->second,
+                "frame " + std::to_string(a.frame.index));
       if (progress) progress->on_frame();
     }
   };
@@ -94,7 +95,7 @@ RecallReport evaluate(const fs::path& input, const EvalOptions& options, const M
     std::vector<AnalyzedFrame> ready = stage.push(std::move(f));
     for (auto& a : stage.flush()) ready.push_back(std::move(a));
     for (const auto& a : ready) {
-      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, boxes);
+      meter.add(a.frame.image, hidden_mask(redactor, a.frame.image.size(), a.detections), a.detections, boxes, stem);
     }
     if (progress) progress->on_frame();
   }

@@ -51,7 +51,7 @@ Tally ClassRecall::iou50_from(float min_height) const { return sum_from(iou50, m
 void RecallMeter::add_missing() { r_.missing_images++; }
 
 void RecallMeter::add(const cv::Mat& input, const cv::Mat& mask, const Detections& detections,
-                      const std::vector<GroundTruthBox>& truth) {
+                      const std::vector<GroundTruthBox>& truth, const std::string& where) {
   r_.images++;
   const int W = input.cols, H = input.rows;
   // Redacted = inside the mask and not already the fill colour in the input.
@@ -75,7 +75,15 @@ void RecallMeter::add(const cv::Mat& input, const cv::Mat& mask, const Detection
     double covered = cv::countNonZero(red(cv::Rect(x0, y0, x1 - x0, y1 - y0))) /
                      static_cast<double>((x1 - x0) * (y1 - y0));
     bool hidden = covered >= 0.7;
-    if (hidden) c.hidden[bin].hit++;
+    if (hidden) {
+      c.hidden[bin].hit++;
+    } else {
+      double best = 0;
+      for (const auto& d : detections) {
+        if (d.cls == g.cls) best = std::max(best, double(iou(g.box, d.box)));
+      }
+      r_.missed.push_back({where, g.cls, g.box, covered, best});
+    }
     if (g.object_id >= 0) object_history_[{static_cast<int>(g.cls), g.object_id}].push_back(hidden);
     r_.object_frames_hidden.total += g.object_id >= 0;
     r_.object_frames_hidden.hit += g.object_id >= 0 && hidden;
@@ -162,6 +170,15 @@ nlohmann::json RecallReport::to_json(float min_height) const {
     cj["false_detections"] = c.false_detections;
     cj["false_per_image"] = images ? static_cast<double>(c.false_detections) / images : 0.0;
     j["classes"][std::string(to_string(cls))] = cj;
+  }
+  j["missed"] = nlohmann::json::array();
+  for (const MissedBox& m : missed) {
+    if (m.box.height < min_height) continue;
+    j["missed"].push_back({{"where", m.where},
+                           {"class", std::string(to_string(m.cls))},
+                           {"box", {m.box.x, m.box.y, m.box.width, m.box.height}},
+                           {"hidden_share", m.hidden_share},
+                           {"best_iou", m.best_iou}});
   }
   if (object_frames_hidden.total) {
     j["video"] = {{"object_frames_hidden", object_frames_hidden.hit},

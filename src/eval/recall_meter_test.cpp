@@ -22,6 +22,27 @@ TEST(RecallMeter, ABoxIsHiddenWhenSeventyPercentIsMasked) {
   EXPECT_EQ(r.classes[ObjectClass::kFace].hidden_from(10).total, 2);
 }
 
+TEST(RecallMeter, ListsEachMissedBoxWithHowMuchWasHiddenAndTheNearestDetection) {
+  cv::Mat img(100, 100, CV_8UC3, cv::Scalar(90, 90, 90));
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8U);
+  mask(cv::Rect(10, 10, 20, 14)).setTo(255);  // hidden (70%)
+  mask(cv::Rect(50, 50, 20, 10)).setTo(255);  // half hidden: a leak
+  Detection found{ObjectClass::kFace, 0.9f, cv::Rect2f(50, 50, 20, 10)};
+  RecallMeter m;
+  m.add(img, mask, {found}, {face(10, 10, 20, 20), face(50, 50, 20, 20), face(80, 5, 8, 8)}, "street");
+  RecallReport r = m.report();
+  ASSERT_EQ(r.missed.size(), 2u);  // the half-hidden face and the unseen small one
+  EXPECT_EQ(r.missed[0].where, "street");
+  EXPECT_EQ(r.missed[0].box, cv::Rect2f(50, 50, 20, 20));
+  EXPECT_NEAR(r.missed[0].hidden_share, 0.5, 1e-9);
+  EXPECT_NEAR(r.missed[0].best_iou, 0.5, 1e-6);
+  EXPECT_EQ(r.missed[1].best_iou, 0.0);
+  nlohmann::json j = r.to_json(10);  // lists only boxes >= 10 px, like the headline
+  ASSERT_EQ(j["missed"].size(), 1u);
+  EXPECT_EQ(j["missed"][0]["where"], "street");
+  EXPECT_EQ(j["missed"][0]["class"], "face");
+}
+
 TEST(RecallMeter, PixelsAlreadyOfTheFillColourDoNotCountAsHidden) {
   cv::Mat img(50, 50, CV_8UC3, cv::Scalar(0, 0, 0));  // a black input cannot show a black fill
   cv::Mat mask(img.size(), CV_8U, cv::Scalar(255));

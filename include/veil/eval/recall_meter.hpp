@@ -45,6 +45,18 @@ struct ClassRecall {
   Tally iou50_from(float min_height) const;
 };
 
+// A ground-truth box that was not hidden, so that a reviewer can look at
+// each leak: where, what share of it was hidden, and how well the closest
+// detection of its class overlapped it (0: none near; high: found, but the
+// mask did not cover enough of it).
+struct MissedBox {
+  std::string where;  // image stem, or "frame N"
+  ObjectClass cls = ObjectClass::kFace;
+  cv::Rect2f box;
+  double hidden_share = 0;
+  double best_iou = 0;
+};
+
 struct RecallReport {
   std::int64_t images = 0;         // images or frames scored
   std::int64_t missing_images = 0; // annotated but not in the input; left out
@@ -53,7 +65,9 @@ struct RecallReport {
   // Video only (objects with ids in the ground truth).
   Tally object_frames_hidden;
   std::int64_t flicker_leaks = 0;
+  std::vector<MissedBox> missed;  // in the order scored
 
+  // JSON lists the missed boxes at least min_height tall under "missed".
   nlohmann::json to_json(float min_height) const;
   std::string to_text(float min_height) const;
 };
@@ -64,8 +78,9 @@ class RecallMeter {
 
   // One image or frame: the input pixels, the mask Veil would hide (CV_8U,
   // 255 = hidden), what the detectors returned, and the ground truth.
+  // `where` names it in the list of missed boxes.
   void add(const cv::Mat& input_bgr, const cv::Mat& hidden_mask, const Detections& detections,
-           const std::vector<GroundTruthBox>& truth);
+           const std::vector<GroundTruthBox>& truth, const std::string& where = {});
   // An annotated image that is not in the input: left out of every figure
   // (as coverage.py does) but counted, so the report shows it.
   void add_missing();
