@@ -1,12 +1,12 @@
 #include "bench_data.hpp"
 
+#include "test_paths.hpp"
 #include "veil/io/video_source.hpp"
 #include "veil/models/model_store.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -15,11 +15,6 @@ namespace veil::bench {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path shared_dir() {
-  if (const char* s = std::getenv("VEIL_SHARED_DIR")) return s;
-  return fs::path(VEIL_SOURCE_DIR) / ".." / "shared";
-}
 
 cv::Mat resized(const cv::Mat& image, int height) {
   cv::Mat out;
@@ -39,7 +34,7 @@ const cv::Mat& cached(std::map<int, cv::Mat>& cache, const cv::Mat& source, int 
 
 const cv::Mat& dashcam_frame(int height) {
   static const cv::Mat source = [] {
-    VideoSource video(shared_dir() / "data" / "video" / "CarND-Vehicle-Detection_test_video.mp4");
+    VideoSource video(test::video_dir() / "CarND-Vehicle-Detection_test_video.mp4");
     Frame frame;
     for (int i = 0; i < 20; ++i) {  // past the first frames, into traffic
       if (!video.read(frame)) throw std::runtime_error("dashcam clip is too short");
@@ -52,7 +47,7 @@ const cv::Mat& dashcam_frame(int height) {
 
 const cv::Mat& crowd_frame(int height) {
   static const cv::Mat source = [] {
-    fs::path dir = shared_dir() / "data" / "faces-dev" / "images";
+    fs::path dir = test::shared_dir() / "data" / "faces-dev" / "images";
     // The first photo in name order: fixed, so runs compare.
     fs::path first;
     for (const auto& entry : fs::directory_iterator(dir)) {
@@ -68,7 +63,7 @@ const cv::Mat& crowd_frame(int height) {
 
 fs::path model_file(const std::string& manifest_name) {
   ModelStoreOptions options;
-  if (!std::getenv("VEIL_MODEL_DIR")) options.mirror_dir = shared_dir() / "models";
+  options.mirror_dir = test::model_dir();
   options.allow_download = false;
   return ModelStore(options).resolve(manifest_name).path;
 }

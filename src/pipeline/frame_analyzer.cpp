@@ -14,7 +14,6 @@
 
 namespace veil {
 
-
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
   std::optional<std::filesystem::path> face, plate;
   if (options.targets.count(ObjectClass::kFace)) face = store.resolve("yunet-face").path;

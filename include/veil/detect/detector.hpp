@@ -47,7 +47,8 @@ class Detector {
   // then refuse to write it in the clear.
   virtual Detections run(const cv::Mat& bgr, const DetectorPass& pass) = 0;
   // Turns the raw candidates of any subset of one frame's passes into the
-  // detector's result (duplicate removal, box adjustments).
+  // detector's result (duplicate removal, box adjustments). Thread-safe:
+  // frames that finish at the same time merge on different threads.
   virtual Detections merge(Detections raw, cv::Size frame) const = 0;
 
   // Every pass of plan(), one after another: the result for one image.

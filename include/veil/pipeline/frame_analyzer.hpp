@@ -85,7 +85,7 @@ class FrameAnalyzer {
   struct FrameWork;
   struct Job {
     std::shared_ptr<FrameWork> frame;
-    size_t index;  // in frame->jobs
+    size_t index;  // in frame->passes
     bool large;
   };
 
