@@ -3,8 +3,8 @@
 //   veil_bench --benchmark_filter=YuNet
 #include "bench_data.hpp"
 
-#include "veil/detect/hyperlpr_plate_detector.hpp"
-#include "veil/detect/yunet_face_detector.hpp"
+#include "detect/hyperlpr_plate_detector.hpp"
+#include "detect/yunet_face_detector.hpp"
 
 #include <benchmark/benchmark.h>
 

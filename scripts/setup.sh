@@ -3,6 +3,13 @@
 # packages, builds into build/, then finds or fetches the models and checks
 # their sha256 (`veil models`). Safe to run again.
 #
+# ONNX Runtime (the inference runtime) comes from the system when a
+# libonnxruntime-dev is installed, else into $VEIL_ONNXRUNTIME_DIR (default
+# ~/.cache/veil/onnxruntime-1.30.0): the C API headers from
+# ../shared/deps/onnxruntime when present, and the official library from
+# the npm package onnxruntime-node (no Node.js needed to run Veil); without
+# npm, both from upstream's release archive. The library's sha256 is pinned.
+#
 # Models come from $VEIL_MODEL_DIR when it is set (a mirror folder; this
 # repository's CI uses ../shared/models), else from the user cache
 # (~/.cache/veil/models), else they are downloaded from upstream into it.
@@ -15,6 +22,8 @@ packages=(
   libopencv-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libbenchmark-dev
+  libonnx-dev libprotobuf-dev              # edits a model's input size before loading
+  npm                                      # fetches ONNX Runtime's library (setup only)
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py
   ffmpeg                                   # bench/ only: the baseline transcode
 )
@@ -29,6 +38,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+scripts/fetch_onnxruntime.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"

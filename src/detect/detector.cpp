@@ -1,6 +1,9 @@
 #include "veil/detect/detector.hpp"
 
-#include "veil/detect/onnx_model.hpp"
+#include "detect/bgr_image.hpp"
+#include "veil/core/error.hpp"
+
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -26,6 +29,21 @@ std::vector<cv::Rect> windows_around(cv::Size frame, const std::vector<cv::Rect2
     out.push_back(cv::Rect(x, y, side, side) & whole);
   }
   return out;
+}
+
+cv::Mat as_bgr8(const cv::Mat& image, const std::string& who) {
+  if (image.empty()) throw Error(who + ": empty image");
+  if (image.depth() != CV_8U) throw Error(who + ": image is not 8-bit");
+  if (image.channels() == 3) return image;
+  cv::Mat bgr;
+  if (image.channels() == 1) {
+    cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+  } else if (image.channels() == 4) {
+    cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
+  } else {
+    throw Error(who + ": unsupported channel count");
+  }
+  return bgr;
 }
 
 Detections Detector::detect(const cv::Mat& image) {

@@ -1,8 +1,8 @@
-#include "veil/detect/hyperlpr_plate_detector.hpp"
+#include "detect/hyperlpr_plate_detector.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/detect/nms.hpp"
-#include "veil/detect/onnx_model.hpp"
+#include "detect/nms.hpp"
+#include "detect/bgr_image.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -71,21 +71,17 @@ HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_
     throw Error("plate detector: tile_overlap must be in [0, 1)");
   }
   size_ = options_.input_size > 0 ? options_.input_size : size_from_name(model_file);
-  // Every pass has the same input shape: one network per thread at most.
-  nets_ = std::make_unique<NetPool>(read_model_bytes(model_file, "plate model"), "plate model " + model_file.string(),
-                                    4);
-  try {
-    // One dry run so that a model of another shape fails now, not mid-video.
-    NetPool::Lease lease = nets_->borrow(cv::Size(size_, size_));
-    lease.net().setInput(cv::Mat(std::vector<int>{1, 3, size_, size_}, CV_32F, cv::Scalar(0)));
-    cv::Mat out = lease.net().forward();
-    if (out.dims != 3 || out.size[2] != kRow) {
-      throw Error("plate model " + model_file.string() + " is not a HyperLPR3 detector");
-    }
-  } catch (const cv::Exception& e) {
-    throw Error("plate model " + model_file.string() + " cannot be loaded at " +
-                std::to_string(size_) + "x" + std::to_string(size_) + ": " + e.what());
+  const std::string what = "plate model " + model_file.string();
+  session_ = std::make_unique<OnnxSession>(read_model_bytes(model_file.string(), "plate model"), what);
+  const std::vector<int64_t>& in = session_->input_shape();
+  if ((in[2] > 0 && in[2] != size_) || (in[3] > 0 && in[3] != size_)) {
+    throw Error(what + " takes " + std::to_string(in[3]) + "x" + std::to_string(in[2]) + " inputs, not " +
+                std::to_string(size_) + "x" + std::to_string(size_));
   }
+  // One dry run so that a model of another kind fails now, not mid-video.
+  InputTensor blank{std::vector<float>(size_t(3) * size_ * size_, 0.f), {1, 3, size_, size_}};
+  OnnxSession::Outputs out = session_->run(blank, {session_->output_names().at(0)});
+  if (out[0].shape.size() != 3 || out[0].shape[2] != kRow) throw Error(what + " is not a HyperLPR3 detector");
 }
 
 std::vector<DetectorPass> HyperLprPlateDetector::plan(cv::Size frame) const {
@@ -126,7 +122,7 @@ Detections HyperLprPlateDetector::run(const cv::Mat& input, const DetectorPass& 
   cv::Mat bgr = as_bgr8(input, "plate detector");
   try {
     return run_network(bgr, pass);
-  } catch (const cv::Exception& e) {
+  } catch (const cv::Exception& e) {  // resize
     throw Error(std::string("plate detector failed: ") + e.what());
   }
 }
@@ -145,13 +141,11 @@ Detections HyperLprPlateDetector::run_network(const cv::Mat& bgr, const Detector
   cv::Mat boxed(size_, size_, CV_8UC3, cv::Scalar::all(0));
   cv::resize(bgr(region), boxed(cv::Rect(left, top, w, h)), cv::Size(w, h), 0, 0,
              r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);  // fills the ROI in place
-  cv::Mat pred;
-  {
-    NetPool::Lease lease = nets_->borrow(boxed.size());
-    lease.net().setInput(cv::dnn::blobFromImage(boxed, 1.0 / 255, cv::Size(), cv::Scalar(), /*swapRB=*/true));
-    pred = lease.net().forward();
-  }
-  if (pred.dims != 3 || pred.size[2] != kRow) throw Error("plate model: unexpected output shape");
+  // RGB, 0-1 as trained.
+  OnnxSession::Outputs outs =
+      session_->run(image_tensor(boxed, 1.f / 255, /*swap_rb=*/true), {session_->output_names().at(0)});
+  const TensorView pred = outs[0];
+  if (pred.shape.size() != 3 || pred.shape[2] != kRow) throw Error("plate model: unexpected output shape");
   Detections found;
   Detections* out = &found;
 
@@ -164,9 +158,9 @@ Detections HyperLprPlateDetector::run_network(const cv::Mat& bgr, const Detector
   auto to_frame = [&](float x, float y) {
     return cv::Point2f((x - left) / rx + region.x, (y - top) / ry + region.y);
   };
-  int n = pred.size[1];
-  const float* row = pred.ptr<float>();
-  for (int i = 0; i < n; ++i, row += kRow) {
+  const int64_t n = pred.shape[1];
+  const float* row = pred.data;
+  for (int64_t i = 0; i < n; ++i, row += kRow) {
     float score = row[kObj] * std::max(row[kClasses], row[kClasses + 1]);
     if (score < options_.score_threshold) continue;
     Detection d;

@@ -1,8 +1,8 @@
 // Runs the real HyperLPR3 detector on real photos from shared/data/plates-dev.
-#include "veil/detect/hyperlpr_plate_detector.hpp"
+#include "detect/hyperlpr_plate_detector.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/detect/nms.hpp"
+#include "detect/nms.hpp"
 
 #include "test_paths.hpp"
 

@@ -1,4 +1,4 @@
-#include "veil/detect/nms.hpp"
+#include "detect/nms.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
-#include "veil/detect/yunet_face_detector.hpp"
+#include "detect/yunet_face_detector.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/detect/nms.hpp"
-#include "veil/detect/onnx_model.hpp"
+#include "detect/nms.hpp"
+#include "detect/bgr_image.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -26,9 +26,8 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
                                      const YuNetOptions& options)
     : options_(options),
       model_name_(model_file.string()),
-      // Native, 2x (or its tiles) and focus windows; a second of one of
-      // them when two threads run the same kind of pass.
-      nets_(read_model_bytes(model_file, "face model"), "face model " + model_file.string(), 6) {
+      session_(read_model_bytes(model_file.string(), "face model"), "face model " + model_file.string(),
+               /*free_image_size=*/true) {
   if (options_.scales.empty()) throw Error("face detector: no scales given");
   for (float s : options_.scales) {
     if (!(s > 0.f)) throw Error("face detector: scales must be positive");
@@ -38,13 +37,13 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
   }
   if (options_.focus_window < 32) throw Error("face detector: focus_window must be at least 32 px");
   if (options_.tile_overlap < 0) throw Error("face detector: tile_overlap must not be negative");
-  // The pool built the first net, so a corrupt model has failed already; a
-  // foreign one fails here, at start-up, and not on the first frame.
+  // A corrupt model has failed already; a foreign one fails here, at
+  // start-up, and not on the first frame.
   for (const char* level : {"8", "16", "32"}) {
     for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
   }
-  std::vector<cv::String> have = nets_.output_names();
-  for (const cv::String& want : output_names_) {
+  const std::vector<std::string>& have = session_.output_names();
+  for (const std::string& want : output_names_) {
     if (std::find(have.begin(), have.end(), want) == have.end()) {
       throw Error("face model " + model_name_ + " is not YuNet (no output " + want + ")");
     }
@@ -129,7 +128,7 @@ Detections YuNetFaceDetector::run(const cv::Mat& input, const DetectorPass& pass
       cv::flip(scaled, mirrored, 1);
       run_network(mirrored, bgr.size(), pass, true, &found);
     }
-  } catch (const cv::Exception& e) {
+  } catch (const cv::Exception& e) {  // resize, flip, padding
     throw Error(std::string("face detector failed: ") + e.what());
   }
   return found;
@@ -159,11 +158,8 @@ void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const 
   if (pad_w || pad_h) {
     cv::copyMakeBorder(image, padded, 0, pad_h, 0, pad_w, cv::BORDER_CONSTANT, cv::Scalar::all(0));
   }
-  NetPool::Lease lease = nets_.borrow(padded.size());
-  cv::dnn::Net& net = lease.net();
-  net.setInput(cv::dnn::blobFromImage(padded));  // NCHW, BGR, 0-255 as trained
-  std::vector<cv::Mat> outs;
-  net.forward(outs, output_names_);
+  // NCHW, BGR, 0-255 as trained.
+  OnnxSession::Outputs outs = session_.run(image_tensor(padded, 1.f, /*swap_rb=*/false), output_names_);
 
   // The exact factors after rounding to whole pixels.
   const cv::Rect& region = pass.region;
@@ -182,15 +178,15 @@ void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const 
     int cols = padded.cols / stride;
     int rows = padded.rows / stride;
     size_t cells = size_t(rows) * cols;
-    const cv::Mat& cls_out = outs[level * 3 + 0];
-    const cv::Mat& obj_out = outs[level * 3 + 1];
-    const cv::Mat& reg_out = outs[level * 3 + 2];
-    if (cls_out.total() != cells || obj_out.total() != cells || reg_out.total() != cells * 4) {
+    const TensorView cls_out = outs[level * 3 + 0];
+    const TensorView obj_out = outs[level * 3 + 1];
+    const TensorView reg_out = outs[level * 3 + 2];
+    if (cls_out.size() != cells || obj_out.size() != cells || reg_out.size() != cells * 4) {
       throw Error("face model " + model_name_ + ": unexpected output size");
     }
-    const float* cls = cls_out.ptr<float>();
-    const float* obj = obj_out.ptr<float>();
-    const float* reg = reg_out.ptr<float>();
+    const float* cls = cls_out.data;
+    const float* obj = obj_out.data;
+    const float* reg = reg_out.data;
     for (int r = 0; r < rows; ++r) {
       for (int c = 0; c < cols; ++c) {
         int idx = r * cols + c;

@@ -1,8 +1,8 @@
 // Runs the real YuNet model on real photos from shared/data/faces-dev.
-#include "veil/detect/yunet_face_detector.hpp"
+#include "detect/yunet_face_detector.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/detect/nms.hpp"
+#include "detect/nms.hpp"
 
 #include "test_paths.hpp"
 

@@ -1,9 +1,9 @@
 #include "veil/pipeline/frame_analyzer.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/detect/hyperlpr_plate_detector.hpp"
-#include "veil/detect/onnx_model.hpp"
-#include "veil/detect/yunet_face_detector.hpp"
+#include "detect/hyperlpr_plate_detector.hpp"
+#include "detect/bgr_image.hpp"
+#include "detect/yunet_face_detector.hpp"
 
 #include <algorithm>
 #include <exception>

@@ -1,7 +1,7 @@
 #include "veil/track/lookahead_buffer.hpp"
 
 #include "test_paths.hpp"
-#include "veil/detect/nms.hpp"
+#include "detect/nms.hpp"
 #include "veil/track/synthetic_motion.hpp"
 
 #include <gtest/gtest.h>

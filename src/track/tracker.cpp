@@ -1,6 +1,6 @@
 #include "veil/track/tracker.hpp"
 
-#include "veil/detect/nms.hpp"
+#include "detect/nms.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,8 @@
 #pragma once
 // Licence-plate detector built on HyperLPR3's YOLOv5-style model, which
-// also regresses the plate's four corners; run through cv::dnn.
+// also regresses the plate's four corners; run on ONNX Runtime.
+#include "detect/onnx_session.hpp"
 #include "veil/detect/detector.hpp"
-#include "veil/detect/net_pool.hpp"
-
-#include <opencv2/dnn.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -77,7 +75,7 @@ class HyperLprPlateDetector : public Detector {
 
   PlateOptions options_;
   int size_ = 640;
-  std::unique_ptr<NetPool> nets_;
+  std::unique_ptr<OnnxSession> session_;
 };
 
 }  // namespace veil

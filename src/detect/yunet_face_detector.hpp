@@ -1,11 +1,9 @@
 #pragma once
-// Face detector built on YuNet (libfacedetection), run through cv::dnn.
-// cv::FaceDetectorYN in OpenCV 4.6 cannot run the 2023mar model, so the
-// network outputs are decoded here.
+// Face detector built on YuNet (libfacedetection), run on ONNX Runtime.
+// The model file has a fixed 640x640 input; the detector frees its height
+// and width when loading, so one session serves every pass size.
+#include "detect/onnx_session.hpp"
 #include "veil/detect/detector.hpp"
-#include "veil/detect/net_pool.hpp"
-
-#include <opencv2/dnn.hpp>
 
 #include <filesystem>
 #include <vector>
@@ -58,9 +56,9 @@ struct YuNetOptions {
   // An upscaled pass whose network input would have more pixels than this
   // is cut into a grid of tiles overlapping by `tile_overlap` frame pixels
   // (a face that tall is whole in one tile; taller ones are the native
-  // pass's). cv::dnn's buffers grow with the input, and every worker keeps
-  // its own: the 2x pass of a 1080p frame in one piece (3840x2176) made
-  // Veil peak at 1.6 GB. The default leaves the 2x pass of 960x540 whole.
+  // pass's). A network run's buffers grow with its input: the 2x pass of a
+  // 1080p frame in one piece (3840x2176) would hold several hundred MB
+  // while it runs. The default leaves the 2x pass of 960x540 whole.
   double tile_above_pixels = 1920.0 * 1088;
   int tile_overlap = 96;
   int focus_window = 128;
@@ -100,8 +98,8 @@ class YuNetFaceDetector : public Detector {
 
   YuNetOptions options_;
   std::string model_name_;
-  NetPool nets_;
-  std::vector<cv::String> output_names_;
+  OnnxSession session_;
+  std::vector<std::string> output_names_;
 };
 
 }  // namespace veil

@@ -1,0 +1,243 @@
+#include "detect/onnx_session.hpp"
+
+#include "veil/core/error.hpp"
+
+#include <onnxruntime_c_api.h>
+
+#include <opencv2/core.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+namespace veil {
+
+namespace {
+
+// API version 23 (the headers Veil builds against) is served by every
+// later library; the npm package's 1.30 among them.
+const OrtApi& api() {
+  static const OrtApi* const ort = [] {
+    const OrtApi* p = OrtGetApiBase()->GetApi(ORT_API_VERSION);
+    if (!p) {
+      throw Error(std::string("ONNX Runtime ") + OrtGetApiBase()->GetVersionString() +
+                  " does not provide C API version " + std::to_string(ORT_API_VERSION));
+    }
+    return p;
+  }();
+  return *ort;
+}
+
+// Throws veil::Error("<what>: <message>") for a failed call.
+void check(OrtStatus* status, const std::string& what) {
+  if (!status) return;
+  std::string message = api().GetErrorMessage(status);
+  api().ReleaseStatus(status);
+  throw Error(what + ": " + message);
+}
+
+// One environment for the process (ONNX Runtime wants at most one).
+OrtEnv* environment() {
+  static OrtEnv* const env = [] {
+    OrtEnv* e = nullptr;
+    check(api().CreateEnv(ORT_LOGGING_LEVEL_ERROR, "veil", &e), "ONNX Runtime");
+    return e;
+  }();
+  return env;
+}
+
+template <typename T, void (*Release)(T*)>
+struct Releaser {
+  void operator()(T* p) const { if (p) Release(p); }
+};
+
+void release_options(OrtSessionOptions* p) { api().ReleaseSessionOptions(p); }
+void release_info(OrtTypeInfo* p) { api().ReleaseTypeInfo(p); }
+void release_shape(OrtTensorTypeAndShapeInfo* p) { api().ReleaseTensorTypeAndShapeInfo(p); }
+void release_memory_info(OrtMemoryInfo* p) { api().ReleaseMemoryInfo(p); }
+void release_value(OrtValue* p) { api().ReleaseValue(p); }
+
+using SessionOptionsPtr = std::unique_ptr<OrtSessionOptions, Releaser<OrtSessionOptions, release_options>>;
+using TypeInfoPtr = std::unique_ptr<OrtTypeInfo, Releaser<OrtTypeInfo, release_info>>;
+using ShapeInfoPtr = std::unique_ptr<OrtTensorTypeAndShapeInfo, Releaser<OrtTensorTypeAndShapeInfo, release_shape>>;
+using MemoryInfoPtr = std::unique_ptr<OrtMemoryInfo, Releaser<OrtMemoryInfo, release_memory_info>>;
+using ValuePtr = std::unique_ptr<OrtValue, Releaser<OrtValue, release_value>>;
+
+// A name ONNX Runtime allocated, copied and freed.
+std::string take_name(char* name) {
+  std::string s = name ? name : "";
+  OrtAllocator* allocator = nullptr;
+  if (!api().GetAllocatorWithDefaultOptions(&allocator) && allocator) api().AllocatorFree(allocator, name);
+  return s;
+}
+
+std::vector<int64_t> tensor_shape(const OrtTensorTypeAndShapeInfo* info, const std::string& what) {
+  size_t dims = 0;
+  check(api().GetDimensionsCount(info, &dims), what);
+  std::vector<int64_t> shape(dims);
+  check(api().GetDimensions(info, shape.data(), dims), what);
+  return shape;
+}
+
+}  // namespace
+
+size_t TensorView::size() const {
+  size_t n = 1;
+  for (int64_t d : shape) n *= size_t(std::max<int64_t>(0, d));
+  return n;
+}
+
+InputTensor image_tensor(const cv::Mat& image, float scale, bool swap_rb) {
+  if (image.type() != CV_8UC3) throw Error("network input must be an 8-bit 3-channel image");
+  InputTensor t;
+  const int h = image.rows, w = image.cols;
+  t.shape = {1, 3, h, w};
+  t.data.resize(size_t(3) * h * w);
+  // Convert while splitting: each channel lands in its plane of the tensor.
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < 3; ++c) planes.emplace_back(h, w, CV_32F, t.data.data() + size_t(c) * h * w);
+  if (swap_rb) std::swap(planes[0], planes[2]);
+  cv::Mat as_float;
+  image.convertTo(as_float, CV_32FC3, scale);
+  cv::split(as_float, planes);
+  return t;
+}
+
+std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open " + kind + " " + file);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw Error(kind + " " + file + " is empty");
+  return bytes;
+}
+
+OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, bool free_image_size)
+    : what_(std::move(what)) {
+  OrtSessionOptions* raw_options = nullptr;
+  check(api().CreateSessionOptions(&raw_options), what_);
+  SessionOptionsPtr options(raw_options);
+  // Each run on the calling thread: Veil runs passes side by side itself
+  // (docs/speed.md measures one thread per run against more).
+  check(api().SetIntraOpNumThreads(options.get(), 1), what_);
+  check(api().SetInterOpNumThreads(options.get(), 1), what_);
+  check(api().SetSessionExecutionMode(options.get(), ORT_SEQUENTIAL), what_);
+  check(api().SetSessionGraphOptimizationLevel(options.get(), ORT_ENABLE_ALL), what_);
+  // Inputs change size from pass to pass (tiles, focus windows, scales): an
+  // arena would keep the largest run's memory for good, per model, and
+  // memory patterns are planned for one shape only.
+  check(api().DisableCpuMemArena(options.get()), what_);
+  check(api().DisableMemPattern(options.get()), what_);
+
+  std::string edited;
+  const void* bytes = model.data();
+  size_t length = model.size();
+  if (free_image_size) {
+    edited = with_free_image_size(model, what_);
+    bytes = edited.data();
+    length = edited.size();
+  }
+  check(api().CreateSessionFromArray(environment(), bytes, length, options.get(), &session_),
+        what_ + " cannot be loaded");
+  try {
+    OrtAllocator* allocator = nullptr;
+    check(api().GetAllocatorWithDefaultOptions(&allocator), what_);
+    size_t inputs = 0, outputs = 0;
+    check(api().SessionGetInputCount(session_, &inputs), what_);
+    check(api().SessionGetOutputCount(session_, &outputs), what_);
+    if (inputs < 1) throw Error(what_ + " has no input");
+    char* name = nullptr;
+    check(api().SessionGetInputName(session_, 0, allocator, &name), what_);
+    input_name_ = take_name(name);
+    for (size_t i = 0; i < outputs; ++i) {
+      check(api().SessionGetOutputName(session_, i, allocator, &name), what_);
+      output_names_.push_back(take_name(name));
+    }
+    OrtTypeInfo* raw_info = nullptr;
+    check(api().SessionGetInputTypeInfo(session_, 0, &raw_info), what_);
+    TypeInfoPtr info(raw_info);
+    const OrtTensorTypeAndShapeInfo* tensor = nullptr;
+    check(api().CastTypeInfoToTensorInfo(info.get(), &tensor), what_);
+    if (!tensor) throw Error(what_ + ": its input is not a tensor");
+    ONNXTensorElementDataType type{};
+    check(api().GetTensorElementType(tensor, &type), what_);
+    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) throw Error(what_ + ": its input is not float");
+    input_shape_ = tensor_shape(tensor, what_);
+    if (input_shape_.size() != 4) throw Error(what_ + ": its input is not an image tensor (N, C, H, W)");
+  } catch (...) {
+    api().ReleaseSession(session_);
+    throw;
+  }
+}
+
+OnnxSession::~OnnxSession() { api().ReleaseSession(session_); }
+
+OnnxSession::Outputs OnnxSession::run(const InputTensor& input, const std::vector<std::string>& outputs) const {
+  for (size_t i = 0; i < input_shape_.size() && i < input.shape.size(); ++i) {
+    if (input_shape_[i] > 0 && input_shape_[i] != input.shape[i]) {
+      throw Error(what_ + ": input of shape " + cv::format("%lldx%lldx%lldx%lld", (long long)input.shape[0],
+                  (long long)input.shape[1], (long long)input.shape[2], (long long)input.shape[3]) +
+                  " does not fit the model");
+    }
+  }
+  OrtMemoryInfo* raw_memory = nullptr;
+  check(api().CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &raw_memory), what_);
+  MemoryInfoPtr memory(raw_memory);
+  OrtValue* raw_input = nullptr;
+  // ONNX Runtime only reads the input: the const_cast is its API's.
+  check(api().CreateTensorWithDataAsOrtValue(memory.get(), const_cast<float*>(input.data.data()),
+                                             input.data.size() * sizeof(float), input.shape.data(),
+                                             input.shape.size(), ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &raw_input),
+        what_);
+  ValuePtr value(raw_input);
+
+  std::vector<const char*> names;
+  for (const std::string& o : outputs) names.push_back(o.c_str());
+  const char* input_name = input_name_.c_str();
+  const OrtValue* inputs[] = {value.get()};
+  Outputs out;
+  out.what_ = what_;
+  out.values_.assign(outputs.size(), nullptr);
+  check(api().Run(session_, nullptr, &input_name, inputs, 1, names.data(), names.size(), out.values_.data()),
+        what_ + " failed");
+  for (size_t i = 0; i < out.size(); ++i) {
+    ShapeInfoPtr info;
+    OrtTensorTypeAndShapeInfo* raw = nullptr;
+    check(api().GetTensorTypeAndShape(out.values_[i], &raw), what_);
+    info.reset(raw);
+    ONNXTensorElementDataType type{};
+    check(api().GetTensorElementType(info.get(), &type), what_);
+    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) throw Error(what_ + ": output " + outputs[i] + " is not float");
+  }
+  return out;
+}
+
+OnnxSession::Outputs::Outputs(Outputs&& other) noexcept
+    : values_(std::move(other.values_)), what_(std::move(other.what_)) {
+  other.values_.clear();
+}
+
+OnnxSession::Outputs& OnnxSession::Outputs::operator=(Outputs&& other) noexcept {
+  std::swap(values_, other.values_);
+  std::swap(what_, other.what_);
+  return *this;
+}
+
+OnnxSession::Outputs::~Outputs() {
+  for (OrtValue* v : values_) {
+    if (v) api().ReleaseValue(v);
+  }
+}
+
+TensorView OnnxSession::Outputs::operator[](size_t i) const {
+  TensorView view;
+  OrtTensorTypeAndShapeInfo* raw = nullptr;
+  check(api().GetTensorTypeAndShape(values_.at(i), &raw), what_);
+  ShapeInfoPtr info(raw);
+  view.shape = tensor_shape(info.get(), what_);
+  void* data = nullptr;
+  check(api().GetTensorMutableData(values_[i], &data), what_);
+  view.data = static_cast<const float*>(data);
+  return view;
+}
+
+}  // namespace veil
