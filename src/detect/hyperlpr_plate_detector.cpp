@@ -142,8 +142,9 @@ Detections HyperLprPlateDetector::run_network(const cv::Mat& bgr, const Detector
   cv::resize(bgr(region), boxed(cv::Rect(left, top, w, h)), cv::Size(w, h), 0, 0,
              r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);  // fills the ROI in place
   // RGB, 0-1 as trained.
-  OnnxSession::Outputs outs =
-      session_->run(image_tensor(boxed, 1.f / 255, /*swap_rb=*/true), {session_->output_names().at(0)});
+  thread_local InputTensor input;
+  image_tensor(boxed, boxed.size(), 1.f / 255, /*swap_rb=*/true, &input);
+  OnnxSession::Outputs outs = session_->run(input, {session_->output_names().at(0)});
   const TensorView pred = outs[0];
   if (pred.shape.size() != 3 || pred.shape[2] != kRow) throw Error("plate model: unexpected output shape");
   Detections found;

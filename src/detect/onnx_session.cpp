@@ -67,7 +67,9 @@ using ValuePtr = std::unique_ptr<OrtValue, Releaser<OrtValue, release_value>>;
 std::string take_name(char* name) {
   std::string s = name ? name : "";
   OrtAllocator* allocator = nullptr;
-  if (!api().GetAllocatorWithDefaultOptions(&allocator) && allocator) api().AllocatorFree(allocator, name);
+  if (!api().GetAllocatorWithDefaultOptions(&allocator) && allocator) {
+    if (OrtStatus* failed = api().AllocatorFree(allocator, name)) api().ReleaseStatus(failed);
+  }
   return s;
 }
 
@@ -87,20 +89,27 @@ size_t TensorView::size() const {
   return n;
 }
 
-InputTensor image_tensor(const cv::Mat& image, float scale, bool swap_rb) {
+void image_tensor(const cv::Mat& image, cv::Size padded, float scale, bool swap_rb, InputTensor* out) {
   if (image.type() != CV_8UC3) throw Error("network input must be an 8-bit 3-channel image");
-  InputTensor t;
   const int h = image.rows, w = image.cols;
-  t.shape = {1, 3, h, w};
-  t.data.resize(size_t(3) * h * w);
-  // Convert while splitting: each channel lands in its plane of the tensor.
-  std::vector<cv::Mat> planes;
-  for (int c = 0; c < 3; ++c) planes.emplace_back(h, w, CV_32F, t.data.data() + size_t(c) * h * w);
-  if (swap_rb) std::swap(planes[0], planes[2]);
-  cv::Mat as_float;
-  image.convertTo(as_float, CV_32FC3, scale);
-  cv::split(as_float, planes);
-  return t;
+  const int ph = std::max(h, padded.height), pw = std::max(w, padded.width);
+  out->shape = {1, 3, ph, pw};
+  const size_t plane = size_t(ph) * pw;
+  out->data.resize(3 * plane);
+  // Deinterleave as bytes, then widen each plane straight into the tensor:
+  // both are vectorised in OpenCV, and no float copy of the image is made.
+  thread_local std::vector<uint8_t> bytes;
+  bytes.resize(size_t(3) * h * w);
+  std::vector<cv::Mat> channels;
+  for (int c = 0; c < 3; ++c) channels.emplace_back(h, w, CV_8U, bytes.data() + size_t(c) * h * w);
+  cv::split(image, channels);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat dst(ph, pw, CV_32F, out->data.data() + plane * size_t(swap_rb ? 2 - c : c));
+    cv::Mat inside = dst(cv::Rect(0, 0, w, h));
+    channels[c].convertTo(inside, CV_32F, scale);
+    if (pw > w) dst(cv::Rect(w, 0, pw - w, ph)).setTo(0);
+    if (ph > h) dst(cv::Rect(0, h, w, ph - h)).setTo(0);
+  }
 }
 
 std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind) {
@@ -111,7 +120,7 @@ std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string
   return bytes;
 }
 
-OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, bool free_image_size)
+OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, const GraphEdit& edit)
     : what_(std::move(what)) {
   OrtSessionOptions* raw_options = nullptr;
   check(api().CreateSessionOptions(&raw_options), what_);
@@ -122,17 +131,17 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, bo
   check(api().SetInterOpNumThreads(options.get(), 1), what_);
   check(api().SetSessionExecutionMode(options.get(), ORT_SEQUENTIAL), what_);
   check(api().SetSessionGraphOptimizationLevel(options.get(), ORT_ENABLE_ALL), what_);
-  // Inputs change size from pass to pass (tiles, focus windows, scales): an
-  // arena would keep the largest run's memory for good, per model, and
-  // memory patterns are planned for one shape only.
-  check(api().DisableCpuMemArena(options.get()), what_);
-  check(api().DisableMemPattern(options.get()), what_);
+  // The default CPU arena and memory patterns stay on: they keep what one
+  // run freed for the next (a pattern per input shape, and passes come in
+  // few shapes). Without them every run's buffers are fresh memory, and
+  // page faults cost more than the network on small passes: 16.8 s against
+  // 12.9 s for the 960x540 clip, and more memory, not less (docs/speed.md).
 
   std::string edited;
   const void* bytes = model.data();
   size_t length = model.size();
-  if (free_image_size) {
-    edited = with_free_image_size(model, what_);
+  if (edit.free_image_size || !edit.outputs.empty()) {
+    edited = edited_model(model, edit, what_);
     bytes = edited.data();
     length = edited.size();
   }

@@ -27,23 +27,33 @@ struct TensorView {
 };
 
 // An 8-bit 3-channel image as the 1 x 3 x H x W float tensor that a network
-// takes: each sample times `scale`, channels reversed when `swap_rb`.
-// Memory for the tensor; `shape` says its dimensions.
+// takes: each sample times `scale`, channels reversed when `swap_rb`, and
+// zeros below and right of the image up to `padded` (at least the image's
+// size; empty: no padding). Writes into `out`, reusing its memory: passes
+// keep one per thread, since fresh buffers of tens of MB cost more in page
+// faults than the conversion itself. Throws veil::Error.
 struct InputTensor {
   std::vector<float> data;
   std::vector<int64_t> shape;
 };
-InputTensor image_tensor(const cv::Mat& image8uc3, float scale, bool swap_rb);
+void image_tensor(const cv::Mat& image8uc3, cv::Size padded, float scale, bool swap_rb, InputTensor* out);
 
+// Changes to a model's graph made in memory before loading; the file on disk
+// stays byte-identical to the one the manifest's sha256 names.
+struct GraphEdit {
+  // Free the first input's height and width (the last two dimensions), and
+  // drop the shapes recorded for other tensors, so that ONNX Runtime infers
+  // them again: for models exported at one size that work at any (YuNet).
+  bool free_image_size = false;
+  // Keep only these outputs, and the nodes they need (empty: all).
+  std::vector<std::string> outputs;
+};
 class OnnxSession {
  public:
-  // Loads an ONNX model from its bytes; `what` names it in errors ("face
-  // model yunet.onnx"). With `free_image_size`, the height and width of the
-  // model's first input (and every shape derived from them) are made free
-  // before loading, for models exported with a fixed size that work at any
-  // (YuNet); the bytes passed in are not changed. Throws veil::Error when
-  // the model cannot be loaded.
-  OnnxSession(const std::vector<uint8_t>& model, std::string what, bool free_image_size = false);
+  // Loads an ONNX model from its bytes, edited by `edit` first when it asks
+  // for a change; `what` names it in errors ("face model yunet.onnx").
+  // Throws veil::Error when the model cannot be loaded.
+  OnnxSession(const std::vector<uint8_t>& model, std::string what, const GraphEdit& edit = {});
   ~OnnxSession();
   OnnxSession(const OnnxSession&) = delete;
   OnnxSession& operator=(const OnnxSession&) = delete;
@@ -85,10 +95,8 @@ class OnnxSession {
 // The model's bytes; `kind` names it in errors ("face model"). Throws veil::Error.
 std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind);
 
-// An ONNX model with its first input's last two dimensions (height, width)
-// made free, and the shapes recorded for every other tensor dropped so that
-// ONNX Runtime infers them again. Throws veil::Error when `model` is not an
-// ONNX model with a 4-D first input.
-std::string with_free_image_size(const std::vector<uint8_t>& model, const std::string& what);
+// The edited model, serialised. Throws veil::Error when `model` is not an
+// ONNX model, has no 4-D first input to free, or lacks an output to keep.
+std::string edited_model(const std::vector<uint8_t>& model, const GraphEdit& edit, const std::string& what);
 
 }  // namespace veil

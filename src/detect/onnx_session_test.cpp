@@ -53,16 +53,21 @@ class OnnxSessionTest : public ::testing::Test {
     cv::resize(image_, out, cv::Size(w, h));
     return out;
   }
+  static InputTensor tensor(const cv::Mat& image) {
+    InputTensor t;
+    image_tensor(image, image.size(), 1.f, false, &t);
+    return t;
+  }
   std::vector<uint8_t> bytes_;
   cv::Mat image_;
 };
 
 TEST_F(OnnxSessionTest, FreedInputGivesTheFixedModelsOutputsAt640) {
   OnnxSession fixed(bytes_, "fixed yunet");
-  OnnxSession freed(bytes_, "freed yunet", /*free_image_size=*/true);
+  OnnxSession freed(bytes_, "freed yunet", GraphEdit{/*free_image_size=*/true, {}});
   EXPECT_EQ(fixed.input_shape(), (std::vector<int64_t>{1, 3, 640, 640}));
   EXPECT_EQ(freed.input_shape(), (std::vector<int64_t>{1, 3, -1, -1}));
-  InputTensor in = image_tensor(sized(640, 640), 1.f, false);
+  InputTensor in = tensor(sized(640, 640));
   OnnxSession::Outputs a = fixed.run(in, kYuNetOutputs);
   OnnxSession::Outputs b = freed.run(in, kYuNetOutputs);
   expect_same(a, b, 0.f);
@@ -75,54 +80,73 @@ TEST_F(OnnxSessionTest, FreedInputGivesTheFixedModelsOutputsAt640) {
 
 TEST_F(OnnxSessionTest, FreedInputRunsOtherSizesAndTheFixedOneRefusesThem) {
   OnnxSession fixed(bytes_, "fixed yunet");
-  OnnxSession freed(bytes_, "freed yunet", true);
-  InputTensor in = image_tensor(sized(416, 320), 1.f, false);
+  OnnxSession freed(bytes_, "freed yunet", GraphEdit{true, {}});
+  InputTensor in = tensor(sized(416, 320));
   OnnxSession::Outputs out = freed.run(in, {"cls_8", "bbox_32"});
   EXPECT_EQ(out[0].shape, (std::vector<int64_t>{1, 52 * 40, 1}));
   EXPECT_EQ(out[1].shape, (std::vector<int64_t>{1, 13 * 10, 4}));
   EXPECT_THROW(fixed.run(in, {"cls_8"}), Error);
 }
 
+TEST_F(OnnxSessionTest, PrunedOutputsKeepTheirValues) {
+  OnnxSession whole(bytes_, "yunet", GraphEdit{true, {}});
+  OnnxSession pruned(bytes_, "yunet without landmarks", GraphEdit{true, kYuNetOutputs});
+  EXPECT_EQ(whole.output_names().size(), 12u);
+  EXPECT_EQ(pruned.output_names().size(), kYuNetOutputs.size());
+  InputTensor in = tensor(sized(480, 352));
+  expect_same(whole.run(in, kYuNetOutputs), pruned.run(in, kYuNetOutputs), 0.f);
+  EXPECT_THROW(pruned.run(in, {"kps_8"}), Error);
+  EXPECT_THROW(OnnxSession(bytes_, "yunet", GraphEdit{false, {"no_such_output"}}), Error);
+}
+
 TEST_F(OnnxSessionTest, ConcurrentRunsGiveTheSerialResults) {
-  OnnxSession session(bytes_, "yunet", true);
+  OnnxSession session(bytes_, "yunet", GraphEdit{true, {}});
   const std::vector<cv::Mat> inputs = {sized(640, 480), sized(320, 256), sized(480, 640), sized(256, 256)};
   std::vector<OnnxSession::Outputs> serial;
-  for (const cv::Mat& m : inputs) serial.push_back(session.run(image_tensor(m, 1.f, false), kYuNetOutputs));
+  for (const cv::Mat& m : inputs) serial.push_back(session.run(tensor(m), kYuNetOutputs));
   std::vector<OnnxSession::Outputs> parallel(inputs.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    threads.emplace_back([&, i] { parallel[i] = session.run(image_tensor(inputs[i], 1.f, false), kYuNetOutputs); });
+    threads.emplace_back([&, i] { parallel[i] = session.run(tensor(inputs[i]), kYuNetOutputs); });
   }
   for (std::thread& t : threads) t.join();
   for (size_t i = 0; i < inputs.size(); ++i) expect_same(serial[i], parallel[i], 0.f);
 }
 
 TEST_F(OnnxSessionTest, BadInputAndUnknownOutputThrow) {
-  OnnxSession session(bytes_, "yunet", true);
-  InputTensor in = image_tensor(sized(64, 64), 1.f, false);
+  OnnxSession session(bytes_, "yunet", GraphEdit{true, {}});
+  InputTensor in = tensor(sized(64, 64));
   EXPECT_THROW(session.run(in, {"no_such_output"}), Error);
-  InputTensor odd = image_tensor(sized(50, 50), 1.f, false);  // not a multiple of 32: the heads disagree
+  InputTensor odd = tensor(sized(50, 50));  // not a multiple of 32: the heads disagree
   EXPECT_THROW(session.run(odd, kYuNetOutputs), Error);
-  EXPECT_THROW(image_tensor(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), 1.f, false), Error);
+  EXPECT_THROW(tensor(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0))), Error);
 }
 
 TEST(OnnxSessionLoad, NotAModelThrows) {
   std::vector<uint8_t> junk(1000, 0x42);
   EXPECT_THROW(OnnxSession(junk, "junk"), Error);
-  EXPECT_THROW(OnnxSession(junk, "junk", true), Error);
+  EXPECT_THROW(OnnxSession(junk, "junk", GraphEdit{true, {}}), Error);
 }
 
-TEST(ImageTensor, PlanesInOrderScaledAndSwapped) {
+TEST(ImageTensor, PlanesInOrderScaledSwappedAndPadded) {
   cv::Mat px(1, 2, CV_8UC3);
   px.at<cv::Vec3b>(0, 0) = {10, 20, 30};
   px.at<cv::Vec3b>(0, 1) = {40, 50, 60};
-  InputTensor t = image_tensor(px, 0.5f, /*swap_rb=*/true);
+  InputTensor t;
+  t.data.assign(100, 7.f);  // reused memory: every element is written
+  image_tensor(px, px.size(), 0.5f, /*swap_rb=*/true, &t);
   EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 3, 1, 2}));
   EXPECT_EQ(t.data, (std::vector<float>{15, 30, 10, 25, 5, 20}));
   // A region of a larger image (rows not contiguous) converts the same.
   cv::Mat big(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
   px.copyTo(big(cv::Rect(1, 1, 2, 1)));
-  EXPECT_EQ(image_tensor(big(cv::Rect(1, 1, 2, 1)), 0.5f, true).data, t.data);
+  InputTensor roi;
+  image_tensor(big(cv::Rect(1, 1, 2, 1)), {}, 0.5f, true, &roi);
+  EXPECT_EQ(roi.data, t.data);
+  // Padded to 3x2 with zeros below and to the right, plane by plane.
+  image_tensor(px, cv::Size(3, 2), 1.f, false, &t);
+  EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 3, 2, 3}));
+  EXPECT_EQ(t.data, (std::vector<float>{10, 40, 0, 0, 0, 0, 20, 50, 0, 0, 0, 0, 30, 60, 0, 0, 0, 0}));
 }
 
 // What YuNet and HyperLPR3 (default options) found on 44 photos of

@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 
 namespace veil {
 
@@ -19,6 +17,14 @@ constexpr int kStrides[3] = {8, 16, 32};
 
 float clamp01(float v) { return std::min(1.f, std::max(0.f, v)); }
 
+std::vector<std::string> head_outputs() {
+  std::vector<std::string> names;
+  for (const char* level : {"8", "16", "32"}) {
+    for (const char* head : {"cls_", "obj_", "bbox_"}) names.push_back(std::string(head) + level);
+  }
+  return names;
+}
+
 
 }  // namespace
 
@@ -26,8 +32,10 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
                                      const YuNetOptions& options)
     : options_(options),
       model_name_(model_file.string()),
+      output_names_(head_outputs()),
+      // Free the input size; drop the landmark heads, which Veil does not read.
       session_(read_model_bytes(model_file.string(), "face model"), "face model " + model_file.string(),
-               /*free_image_size=*/true) {
+               GraphEdit{/*free_image_size=*/true, output_names_}) {
   if (options_.scales.empty()) throw Error("face detector: no scales given");
   for (float s : options_.scales) {
     if (!(s > 0.f)) throw Error("face detector: scales must be positive");
@@ -37,17 +45,7 @@ YuNetFaceDetector::YuNetFaceDetector(const std::filesystem::path& model_file,
   }
   if (options_.focus_window < 32) throw Error("face detector: focus_window must be at least 32 px");
   if (options_.tile_overlap < 0) throw Error("face detector: tile_overlap must not be negative");
-  // A corrupt model has failed already; a foreign one fails here, at
-  // start-up, and not on the first frame.
-  for (const char* level : {"8", "16", "32"}) {
-    for (const char* head : {"cls_", "obj_", "bbox_"}) output_names_.push_back(std::string(head) + level);
-  }
-  const std::vector<std::string>& have = session_.output_names();
-  for (const std::string& want : output_names_) {
-    if (std::find(have.begin(), have.end(), want) == have.end()) {
-      throw Error("face model " + model_name_ + " is not YuNet (no output " + want + ")");
-    }
-  }
+  // A corrupt model, or one without YuNet's outputs, has failed already.
 }
 
 std::vector<float> YuNetFaceDetector::pass_scales(cv::Size frame) const {
@@ -151,15 +149,12 @@ Detections YuNetFaceDetector::merge(Detections raw, cv::Size frame_size) const {
 
 void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const DetectorPass& pass,
                                     bool mirrored, Detections* out) {
-  // Pad (never stretch) to the multiple of 32 the stride-32 head needs.
-  int pad_w = (32 - image.cols % 32) % 32;
-  int pad_h = (32 - image.rows % 32) % 32;
-  cv::Mat padded = image;
-  if (pad_w || pad_h) {
-    cv::copyMakeBorder(image, padded, 0, pad_h, 0, pad_w, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  }
+  // Pad (never stretch) to the multiple of 32 the stride-32 head needs;
   // NCHW, BGR, 0-255 as trained.
-  OnnxSession::Outputs outs = session_.run(image_tensor(padded, 1.f, /*swap_rb=*/false), output_names_);
+  const cv::Size padded((image.cols + 31) / 32 * 32, (image.rows + 31) / 32 * 32);
+  thread_local InputTensor input;
+  image_tensor(image, padded, 1.f, /*swap_rb=*/false, &input);
+  OnnxSession::Outputs outs = session_.run(input, output_names_);
 
   // The exact factors after rounding to whole pixels.
   const cv::Rect& region = pass.region;
@@ -175,8 +170,8 @@ void YuNetFaceDetector::run_network(const cv::Mat& image, cv::Size frame, const 
   };
   for (int level = 0; level < 3; ++level) {
     int stride = kStrides[level];
-    int cols = padded.cols / stride;
-    int rows = padded.rows / stride;
+    int cols = padded.width / stride;
+    int rows = padded.height / stride;
     size_t cells = size_t(rows) * cols;
     const TensorView cls_out = outs[level * 3 + 0];
     const TensorView obj_out = outs[level * 3 + 1];

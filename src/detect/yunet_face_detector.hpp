@@ -98,8 +98,8 @@ class YuNetFaceDetector : public Detector {
 
   YuNetOptions options_;
   std::string model_name_;
+  std::vector<std::string> output_names_;  // cls, obj, bbox at strides 8, 16, 32
   OnnxSession session_;
-  std::vector<std::string> output_names_;
 };
 
 }  // namespace veil

@@ -29,9 +29,8 @@ struct AnonymizeOptions {
   // Video: frames whose analysis may overlap, so that the workers never
   // wait for one frame's slowest pass. The tracker's predictions for a
   // frame's focus passes then come from the frames before the previous one.
-  // Frames above one megapixel get 1: their native pass is a large one,
-  // which runs alone anyway (see FrameAnalyzer), and a second frame's
-  // buffers took 1080p video past 1 GiB.
+  // Frames above FrameAnalyzer::kLargeInputPixels get 1: their native pass
+  // is a large one, which runs alone anyway.
   int frames_in_flight = 2;
   RedactOptions redact;
   VideoEncodeOptions encode;

@@ -1,7 +1,7 @@
 #pragma once
 // Runs every enabled detector on a frame and gathers their detections. The
 // detectors' passes (see detector.hpp) run side by side on a few worker
-// threads: one cv::dnn network run alone leaves much of a CPU idle. The
+// threads, each network run on one thread. The
 // workers live as long as the analyzer and take passes from one queue, so
 // that passes of the next frame can start while the last pass of this one
 // is still running.
@@ -49,11 +49,13 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 class FrameAnalyzer {
  public:
   // Passes whose network input has more pixels than this run one at a
-  // time: a cv::dnn network keeps buffers in proportion to its input
-  // (~100 MB for YuNet at 1920x1088), and two such passes at once pushed
-  // Veil past 1 GiB on 1080p video. The other workers run the smaller
-  // passes meanwhile. (A 1280x720 frame's native pass stays below it.)
-  static constexpr double kLargeInputPixels = 1.0e6;
+  // time: a network run holds buffers in proportion to its input (~300 MB
+  // for YuNet at 1920x1088 on ONNX Runtime), and frames above 1080p would
+  // otherwise hold several at once. The other workers run the smaller
+  // passes meanwhile. Every pass of a 1080p frame (1920x1088 network input
+  // at most) stays below it: there, running them side by side took 53 s
+  // to 42 s for 150 MB more (docs/speed.md).
+  static constexpr double kLargeInputPixels = 2.2e6;
 
   // Veil's detectors, as model_detectors(). Throws veil::Error.
   FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
