@@ -23,10 +23,12 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
-  npm                                      # fetches ONNX Runtime's library (setup only)
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py
   ffmpeg                                   # bench/ only: the baseline transcode
 )
+# npm fetches ONNX Runtime's library (setup only). Any npm will do: some
+# machines have Node.js from elsewhere, whose package conflicts with Debian's.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 // ONNX Runtime as Veil runs it: the freed YuNet input against the file's
 // fixed one, concurrent runs, bad input, and both detectors against what
-// they found when they ran on cv::dnn (recorded before it was removed).
+// they found when they ran on OpenCV's DNN module (recorded before it went).
 #include "detect/onnx_session.hpp"
 
 #include "detect/hyperlpr_plate_detector.hpp"
@@ -150,7 +150,7 @@ TEST(ImageTensor, PlanesInOrderScaledSwappedAndPadded) {
 }
 
 // What YuNet and HyperLPR3 (default options) found on 44 photos of
-// faces-dev and plates-dev when they ran on cv::dnn (commit cacda69):
+// faces-dev and plates-dev when they ran on OpenCV's DNN module (commit cacda69):
 // src/detect/testdata/cvdnn_detections.jsonl. ONNX Runtime must find the
 // same boxes: only rounding may differ.
 TEST(OnnxRuntime, FindsWhatCvDnnFound) {

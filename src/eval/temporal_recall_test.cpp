@@ -86,7 +86,7 @@ TEST(TemporalRecall, TrackingHidesMoreThanSingleImagesAndFlickersLess) {
       // Pans once had no leak at all, but one face entering at the frame's
       // edge in maksssksksss111's pan sits at the 70% line (57% hidden in
       // frames 3 and 5, more in 4) on some CPUs: OpenCV renders the clip
-      // with other SIMD code there, and the cv::dnn and ONNX Runtime builds
+      // with other SIMD code there, and the OpenCV DNN and ONNX Runtime builds
       // leak it alike. So pans are held to the rule for every clip above.
       tracked_leaks += static_cast<int>(with.flicker_leaks);
       total_tracked.hit += with.object_frames_hidden.hit;
