@@ -140,7 +140,7 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
   std::string edited;
   const void* bytes = model.data();
   size_t length = model.size();
-  if (edit.free_image_size || !edit.outputs.empty()) {
+  if (edit.free_image_size || !edit.outputs.empty() || edit.dequantize_convs) {
     edited = edited_model(model, edit, what_);
     bytes = edited.data();
     length = edited.size();

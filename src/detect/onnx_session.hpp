@@ -47,6 +47,10 @@ struct GraphEdit {
   bool free_image_size = false;
   // Keep only these outputs, and the nodes they need (empty: all).
   std::vector<std::string> outputs;
+  // Turn dynamically quantised convolutions (DynamicQuantizeLinear ->
+  // ConvInteger -> Cast -> Mul) into float ones with the weights
+  // dequantised: ONNX Runtime runs ConvInteger ~10x slower on CPU.
+  bool dequantize_convs = false;
 };
 class OnnxSession {
  public:
@@ -96,7 +100,8 @@ class OnnxSession {
 std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind);
 
 // The edited model, serialised. Throws veil::Error when `model` is not an
-// ONNX model, has no 4-D first input to free, or lacks an output to keep.
+// ONNX model, has no 4-D first input to free, lacks an output to keep, or
+// holds a quantised convolution of another pattern.
 std::string edited_model(const std::vector<uint8_t>& model, const GraphEdit& edit, const std::string& what);
 
 }  // namespace veil

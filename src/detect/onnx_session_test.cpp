@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -120,6 +121,42 @@ TEST_F(OnnxSessionTest, BadInputAndUnknownOutputThrow) {
   InputTensor odd = tensor(sized(50, 50));  // not a multiple of 32: the heads disagree
   EXPECT_THROW(session.run(odd, kYuNetOutputs), Error);
   EXPECT_THROW(tensor(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0))), Error);
+}
+
+// The YOLOv8 plate model is dynamically quantised (ConvInteger), which ONNX
+// Runtime runs ~8x slower than float convolutions here; dequantised, it
+// must find the same plate on a real photo.
+TEST(OnnxSessionDequantize, FloatGraphFindsWhatTheInt8OneFinds) {
+  const fs::path model = test::model_dir() / "yolov8-plate" / "license_plate_detector_int8.onnx";
+  const fs::path photo = test::shared_dir() / "data" / "plates-dev" / "0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.jpg";
+  if (!fs::exists(model) || !fs::exists(photo)) GTEST_SKIP() << "no model or photo";
+  std::vector<uint8_t> bytes = read_model_bytes(model.string(), "plate model");
+  OnnxSession int8(bytes, "int8 yolov8");
+  GraphEdit edit;
+  edit.dequantize_convs = true;
+  OnnxSession float32(bytes, "float yolov8", edit);
+  // A 320x320 tile around the labelled plate (935,362 99x49).
+  cv::Mat tile = cv::imread(photo.string(), cv::IMREAD_COLOR)(cv::Rect(830, 230, 320, 320)).clone();
+  InputTensor in;
+  image_tensor(tile, tile.size(), 1.f / 255, /*swap_rb=*/true, &in);
+  OnnxSession::Outputs a = int8.run(in, {"output0"}), b = float32.run(in, {"output0"});
+  TensorView x = a[0], y = b[0];
+  ASSERT_EQ(x.shape, (std::vector<int64_t>{1, 5, 2100}));
+  ASSERT_EQ(y.shape, x.shape);
+  auto best = [](const TensorView& t) {
+    int at = 0;
+    for (int i = 1; i < 2100; ++i) at = t.data[4 * 2100 + i] > t.data[4 * 2100 + at] ? i : at;
+    return cv::Rect2f(t.data[at] - t.data[2 * 2100 + at] / 2, t.data[2100 + at] - t.data[3 * 2100 + at] / 2,
+                      t.data[2 * 2100 + at], t.data[3 * 2100 + at]);
+  };
+  auto score = [](const TensorView& t) { return *std::max_element(t.data + 4 * 2100, t.data + 5 * 2100); };
+  EXPECT_GT(score(x), 0.7f);
+  EXPECT_NEAR(score(y), score(x), 0.05f);
+  cv::Rect2f p = best(x), q = best(y);
+  EXPECT_GT((p & q).area() / (p | q).area(), 0.9f);
+  // ... and the plate is where the label says (tile coordinates).
+  cv::Rect2f label(935 - 830, 362 - 230, 99, 49);
+  EXPECT_GT((q & label).area() / label.area(), 0.95f);
 }
 
 TEST(OnnxSessionLoad, NotAModelThrows) {
