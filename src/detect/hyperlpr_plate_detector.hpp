@@ -1,81 +1,21 @@
 #pragma once
 // Licence-plate detector built on HyperLPR3's YOLOv5-style model, which
-// also regresses the plate's four corners; run on ONNX Runtime.
-#include "detect/onnx_session.hpp"
-#include "veil/detect/detector.hpp"
-
-#include <filesystem>
-#include <memory>
+// also regresses the plate's four corners. Output [1, N, 15]: cx, cy, w, h,
+// objectness, 8 corner coordinates, 2 class scores (single, double row).
+#include "detect/tiled_plate_detector.hpp"
 
 namespace veil {
 
-// Defaults measured on shared/data/plates-dev (100 photos, mostly 1280x720)
-// with coverage.py and the corner polygon grown 1.15x: with the 320 model
-// 98% of plates covered, 0.21% of the image hidden outside plates; with the
-// 640 model 97% at nearly twice the time. Each pass's cost per frame size:
-// build/veil_bench --benchmark_filter=Plate (~140 ms for every pass of a
-// 1280x720 frame on one core).
-struct PlateOptions {
-  // Minimum obj * max(class score). HyperLPR3 itself uses 0.25; 0.15 and
-  // 0.1 found no more plates on plates-dev.
-  float score_threshold = 0.25f;
-  float nms_iou = 0.5f;
-  // Side of the square network input. 0 = take it from the file name
-  // ("..._320x..." / "..._640x..."), else 640.
-  int input_size = 0;
-  // Whole-frame passes: each letterboxes the frame so that its longer side
-  // spans this fraction of the network input. The model misses plates that
-  // fill much of its input (close-ups); a 0.5 pass shrinks them into its
-  // range (+2 points on plates-dev for one more run).
-  std::vector<float> frame_fits = {1.f, 0.5f};
-  // Besides the whole-frame passes, also search square tiles when the
-  // first whole-frame pass shrinks the frame by more than `tile_above`
-  // (0 = never tile). Dashcam plates are small: a 320 input shrinks a
-  // 1280-wide frame 4x and a 60 px plate to 15 px, which the model misses.
-  // Native tiles: +4 points, 15 runs for a 1280x720 frame with the 320 model.
-  float tile_above = 1.f;
-  // Network-input pixels per frame pixel in the tiles: 1 = native
-  // resolution (tiles of input_size frame pixels); 0.5 = tiles twice as
-  // large, shrunk 2x: a third of the runs, -1 point (97%). Above 1 found
-  // nothing more.
-  float tile_scale = 1.f;
-  // Overlap between neighbouring tiles, as a fraction of the tile side. A
-  // plate narrower than the overlap is whole in at least one tile.
-  float tile_overlap = 0.25f;
-  // focus(): a plate expected to span fewer than this many network pixels
-  // in the first whole-frame pass (too small for it) gets a tile of its
-  // own, centred on it.
-  float focus_below = 48.f;
-};
-
-class HyperLprPlateDetector : public Detector {
+class HyperLprPlateDetector : public TiledPlateDetector {
  public:
-  // Throws veil::Error when the file is missing or is not a loadable model.
+  // The input side comes from the file name ("..._320x..."), unless
+  // options.input_size says. Throws veil::Error when the file is missing
+  // or is not a HyperLPR3 detector.
   HyperLprPlateDetector(const std::filesystem::path& model_file, const PlateOptions& options);
-
-  ObjectClass object_class() const override { return ObjectClass::kPlate; }
   std::string name() const override { return "hyperlpr3"; }
 
-  // Whole-frame passes first (the first one runs on every frame; the
-  // close-up passes and the tiles are fine passes), then the tiles row by
-  // row.
-  std::vector<DetectorPass> plan(cv::Size frame) const override;
-  // Letterboxes the pass's region into the network. In a tile, plates
-  // touching an inner tile edge are dropped: they are cut, and whole in the
-  // neighbouring tile or a whole-frame pass.
-  // One native tile around each expected small plate (nearby plates share).
-  std::vector<DetectorPass> focus(cv::Size frame, const Detections& expected) const override;
-  Detections run(const cv::Mat& bgr, const DetectorPass& pass) override;
-  Detections merge(Detections raw, cv::Size frame) const override;
-
-  int input_size() const { return size_; }
-
- private:
-  Detections run_network(const cv::Mat& bgr, const DetectorPass& pass);
-
-  PlateOptions options_;
-  int size_ = 640;
-  std::unique_ptr<OnnxSession> session_;
+ protected:
+  Detections decode(const TensorView& output, const Letterbox& box) const override;
 };
 
 }  // namespace veil
