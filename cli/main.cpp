@@ -3,6 +3,7 @@
 #include "progress_bar.hpp"
 #include "veil/core/error.hpp"
 #include "veil/eval/evaluator.hpp"
+#include "veil/models/model_manifest.hpp"
 #include "veil/pipeline/anonymizer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@ extern "C" {
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -61,6 +63,9 @@ struct AnonymizeArgs {
   std::string input, output, targets = "face,plate", mode = "blur", shape = "auto", fill = "black";
   std::string image_format = "same", codec = "h264", preset = "medium", detections;
   std::optional<float> face_threshold, plate_threshold;
+  std::vector<std::string> face_models = DetectionOptions{}.face_models;
+  std::vector<std::string> plate_models = DetectionOptions{}.plate_models;
+  bool allow_noncommercial = false;
   float mask_scale = 1.3f, plate_mask_scale = 1.15f;
   int block_size = 0;
   std::optional<int> crf;
@@ -77,6 +82,14 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--plate-threshold", a.plate_threshold, "plate score threshold (lower finds more)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--face-models", a.face_models, "face models to run, by manifest name (see veil models)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--plate-models", a.plate_models, "plate models to run, by manifest name (see veil models)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_flag("--allow-noncommercial", a.allow_noncommercial,
+               "allow models whose licence forbids commercial use (their licence is printed on every run)");
   app.add_option("--mode", a.mode, "blur, pixelate, fill or none (report only)")
       ->check(CLI::IsMember({"blur", "pixelate", "fill", "none"}))
       ->capture_default_str();
@@ -135,6 +148,15 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.targets = parse_targets(a.targets);
   o.detection.face_threshold = a.face_threshold;
   o.detection.plate_threshold = a.plate_threshold;
+  o.detection.face_models = a.face_models;
+  o.detection.plate_models = a.plate_models;
+  o.detection.allow_noncommercial = a.allow_noncommercial;
+  for (const auto* names : {&a.face_models, &a.plate_models}) {
+    for (const std::string& n : *names) {
+      const ModelEntry& e = ModelManifest::builtin().find(n);
+      if (!e.commercial_use) spdlog::warn("model {} is licensed for non-commercial use only: {}", n, e.license);
+    }
+  }
   o.detection.threads = a.threads;
   o.sweep_frames = a.sweep;
   if (a.no_tracking) {
@@ -237,8 +259,14 @@ int run_models(bool json, bool no_download) {
   nlohmann::json out = nlohmann::json::array();
   int status = 0;
   for (const auto& e : ModelManifest::builtin().entries()) {
-    nlohmann::json j = {{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}, {"license", e.license},
-                        {"role", e.role}};
+    const DetectionOptions defaults;
+    const bool is_default = std::count(defaults.face_models.begin(), defaults.face_models.end(), e.name) +
+                                std::count(defaults.plate_models.begin(), defaults.plate_models.end(), e.name) >
+                            0;
+    nlohmann::json j = {{"name", e.name},     {"file", e.file},
+                        {"sha256", e.sha256}, {"license", e.license},
+                        {"commercial_use", e.commercial_use}, {"family", e.family},
+                        {"role", e.role},     {"default", is_default}};
     try {
       ResolvedModel m = store.resolve(e);
       j["path"] = m.path.string();
@@ -255,9 +283,10 @@ int run_models(bool json, bool no_download) {
     std::cout << out.dump(2) << "\n";
   } else {
     for (const auto& j : out) {
-      fmt::print("{}  ({})\n  file     {}\n  sha256   {}\n  licence  {}\n", j["name"].get<std::string>(),
-                 j["role"].get<std::string>(), j["file"].get<std::string>(), j["sha256"].get<std::string>(),
-                 j["license"].get<std::string>());
+      fmt::print("{}  ({}{})\n  file     {}\n  sha256   {}\n  licence  {}{}\n", j["name"].get<std::string>(),
+                 j["role"].get<std::string>(), j["default"].get<bool>() ? "; used by default" : "",
+                 j["file"].get<std::string>(), j["sha256"].get<std::string>(), j["license"].get<std::string>(),
+                 j["commercial_use"].get<bool>() ? "" : " (NON-COMMERCIAL USE ONLY)");
       if (j["verified"].get<bool>()) {
         fmt::print("  found    {} ({}, checksum verified)\n\n", j["path"].get<std::string>(),
                    j["origin"].get<std::string>());

@@ -18,6 +18,8 @@ ModelManifest ModelManifest::parse(const std::string& json_text) {
       e.file = j.at("file").get<std::string>();
       e.sha256 = j.at("sha256").get<std::string>();
       e.license = j.value("license", "");
+      e.commercial_use = j.value("commercial_use", false);
+      e.family = j.value("family", "");
       e.role = j.value("role", "");
       e.sources = j.value("sources", std::vector<std::string>{});
       m.entries_.push_back(std::move(e));

@@ -3,7 +3,9 @@
 #include "veil/core/error.hpp"
 #include "detect/hyperlpr_plate_detector.hpp"
 #include "detect/bgr_image.hpp"
+#include "detect/yolo_plate_detector.hpp"
 #include "detect/yunet_face_detector.hpp"
+#include "veil/models/model_manifest.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -15,20 +17,48 @@
 namespace veil {
 
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
-  std::optional<std::filesystem::path> face, plate;
-  if (options.targets.count(ObjectClass::kFace)) face = store.resolve("yunet-face").path;
-  if (options.targets.count(ObjectClass::kPlate)) plate = store.resolve("hyperlpr3-plate-320").path;
-  return [options, face, plate] {
-    std::vector<DetectorPtr> detectors;
-    if (face) {
-      YuNetOptions o;
-      if (options.face_threshold) o.score_threshold = *options.face_threshold;
-      detectors.push_back(std::make_unique<YuNetFaceDetector>(*face, o));
+  struct Chosen {
+    ModelEntry entry;
+    std::filesystem::path path;
+  };
+  std::vector<Chosen> chosen;
+  auto choose = [&](ObjectClass cls, const std::vector<std::string>& names) {
+    if (!options.targets.count(cls)) return;
+    if (names.empty()) throw Error(std::string("no ") + std::string(to_string(cls)) + " model chosen");
+    for (const std::string& name : names) {
+      const ModelEntry& e = ModelManifest::builtin().find(name);
+      const bool face_family = e.family == "yunet";
+      const bool plate_family = e.family == "hyperlpr3" || e.family == "yolov8";
+      if (!face_family && !plate_family) throw Error("model '" + name + "' is of no family Veil can run");
+      if ((cls == ObjectClass::kFace) != face_family) {
+        throw Error("model '" + name + "' does not detect " + std::string(to_string(cls)) + "s");
+      }
+      if (!e.commercial_use && !options.allow_noncommercial) {
+        throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
+                    "); choosing it needs --allow-noncommercial");
+      }
+      chosen.push_back({e, store.resolve(e).path});
     }
-    if (plate) {
-      PlateOptions o;
-      if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
-      detectors.push_back(std::make_unique<HyperLprPlateDetector>(*plate, o));
+  };
+  choose(ObjectClass::kFace, options.face_models);
+  choose(ObjectClass::kPlate, options.plate_models);
+  return [options, chosen] {
+    std::vector<DetectorPtr> detectors;
+    for (const Chosen& c : chosen) {
+      if (c.entry.family == "yunet") {
+        YuNetOptions o;
+        if (options.face_threshold) o.score_threshold = *options.face_threshold;
+        detectors.push_back(std::make_unique<YuNetFaceDetector>(c.path, o));
+      } else {
+        PlateOptions o;
+        if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
+        if (c.entry.family == "hyperlpr3") {
+          detectors.push_back(std::make_unique<HyperLprPlateDetector>(c.path, o));
+        } else {
+          detectors.push_back(std::make_unique<YoloPlateDetector>(c.path, o));
+        }
+      }
+      detectors.back()->set_model_name(c.entry.name);
     }
     return detectors;
   };
@@ -159,6 +189,7 @@ void FrameAnalyzer::finish(FrameWork& frame) {
     Detections all;
     for (size_t d = 0; d < detectors_.size(); ++d) {
       Detections merged = detectors_[d]->merge(std::move(raw[d]), frame.bgr.size());
+      for (Detection& m : merged) m.model = detectors_[d]->model_name();
       all.insert(all.end(), merged.begin(), merged.end());
     }
     frame.result.set_value(std::move(all));

@@ -28,6 +28,7 @@ void SidecarWriter::write(const std::string& file, const Frame& frame, const Det
     j["class"] = to_string(d.cls);
     j["score"] = std::round(d.score * 1000.0) / 1000.0;
     j["box"] = {round2(d.box.x), round2(d.box.y), round2(d.box.width), round2(d.box.height)};
+    if (!d.model.empty()) j["model"] = d.model;
     if (d.track_id >= 0) j["track"] = d.track_id;
     if (d.predicted) j["predicted"] = true;
     if (!d.corners.empty()) {

@@ -22,6 +22,8 @@ struct Detection {
   // Optional outline that follows the object more closely than `box`
   // (a plate's four corners, clockwise from top-left). Empty when unknown.
   std::vector<cv::Point2f> corners;
+  // The model that found it (its manifest name); empty when unknown.
+  std::string model;
   // Set by the tracker; -1 for an untracked detection.
   int track_id = -1;
   bool predicted = false;  // filled in by the tracker, not seen by a detector

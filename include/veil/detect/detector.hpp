@@ -51,9 +51,17 @@ class Detector {
   // frames that finish at the same time merge on different threads.
   virtual Detections merge(Detections raw, cv::Size frame) const = 0;
 
+  // The manifest name of the model it runs, reported with each detection
+  // (the detector's name() until set). Set once, before any frame.
+  void set_model_name(std::string name) { model_name_ = std::move(name); }
+  std::string model_name() const { return model_name_.empty() ? name() : model_name_; }
+
   // Every pass of plan(), one after another: the result for one image.
   // Accepts grey, BGR and BGRA 8-bit images.
   Detections detect(const cv::Mat& image);
+
+ private:
+  std::string model_name_;
 };
 
 using DetectorPtr = std::unique_ptr<Detector>;

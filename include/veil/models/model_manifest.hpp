@@ -11,6 +11,11 @@ struct ModelEntry {
   std::string file;     // path relative to a model folder
   std::string sha256;   // lowercase hex
   std::string license;
+  // Whether the licence lets anyone use the weights for any purpose,
+  // commercial ones included. Veil's defaults use only such models.
+  bool commercial_use = false;
+  // The detector family that decodes it: "yunet", "hyperlpr3", "yolov8".
+  std::string family;
   std::string role;
   std::vector<std::string> sources;  // download URLs, tried in order
 };

@@ -26,6 +26,13 @@ struct DetectionOptions {
   std::set<ObjectClass> targets{ObjectClass::kFace, ObjectClass::kPlate};
   std::optional<float> face_threshold;   // none: the detector's recall-first default
   std::optional<float> plate_threshold;
+  // The models (manifest names) that look for each class; every one runs,
+  // and each keeps its own boxes (no suppression across models). Models
+  // whose licence forbids commercial use are refused unless
+  // allow_noncommercial.
+  std::vector<std::string> face_models{"yunet-face"};
+  std::vector<std::string> plate_models{"hyperlpr3-plate-320", "yolov8-plate"};
+  bool allow_noncommercial = false;
   // Worker threads running passes; 0 = one per CPU core.
   int threads = 0;
 };
@@ -43,7 +50,8 @@ struct SweepStep {
 using DetectorFactory = std::function<std::vector<DetectorPtr>()>;
 
 // Veil's detectors for `options`, the models resolved (and verified) through
-// `store` now. Throws veil::Error.
+// `store` now. Throws veil::Error for an unknown model, one of the wrong
+// class or family, or a non-commercial one not allowed.
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store);
 
 class FrameAnalyzer {
