@@ -50,7 +50,7 @@ std::vector<DetectorPass> TiledPlateDetector::plan(cv::Size frame) const {
   float longer = float(std::max(frame.width, frame.height));
   std::vector<DetectorPass> out;
   for (size_t i = 0; i < options_.frame_fits.size(); ++i) {
-    out.push_back({whole, options_.frame_fits[i] * size_ / longer, /*every_frame=*/i == 0});
+    out.push_back({whole, options_.frame_fits[i] * size_ / longer, i == 0 && options_.whole_frame_every_frame});
   }
   float shrink = longer / (size_ * options_.frame_fits[0]);
   if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;

@@ -32,6 +32,9 @@ struct PlateOptions {
   // fill much of its input (close-ups); a 0.5 pass shrinks them into its
   // range (+2 points on plates-dev for one more run).
   std::vector<float> frame_fits = {1.f, 0.5f};
+  // Whether the first whole-frame pass runs on every video frame (else it
+  // is a fine pass, swept like the others).
+  bool whole_frame_every_frame = true;
   // Besides the whole-frame passes, also search square tiles when the
   // first whole-frame pass shrinks the frame by more than `tile_above`
   // (0 = never tile). Dashcam plates are small: a 320 input shrinks a
@@ -56,7 +59,8 @@ class TiledPlateDetector : public Detector {
  public:
   ObjectClass object_class() const override { return ObjectClass::kPlate; }
 
-  // Whole-frame passes first (the first one runs on every frame; the
+  // Whole-frame passes first (the first runs on every frame unless
+  // whole_frame_every_frame is off; the
   // close-up passes and the tiles are fine passes), then the tiles row by
   // row.
   std::vector<DetectorPass> plan(cv::Size frame) const override;
