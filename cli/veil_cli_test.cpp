@@ -160,9 +160,17 @@ TEST_F(VeilCli, DashcamPlatesAndTargetsSelection) {
                  " --preset ultrafast"),
             0)
       << output_;
+  int by_yolo = 0;
   for (const auto& line : read_jsonl(side)) {
-    for (const auto& d : line["detections"]) EXPECT_EQ(d["class"], "plate");
+    for (const auto& d : line["detections"]) {
+      EXPECT_EQ(d["class"], "plate");
+      // Each detection names its model, one of the default plate line-up.
+      const std::string model = d.value("model", "");
+      EXPECT_TRUE(model == "hyperlpr3-plate-320" || model == "yolov8-plate") << d.dump();
+      by_yolo += model == "yolov8-plate";
+    }
   }
+  EXPECT_GT(by_yolo, 0);  // the far US plates: HyperLPR3 finds none of them
   EXPECT_EQ(count_frames(out), count_frames(kDashcam));
 }
 
@@ -188,6 +196,10 @@ TEST_F(VeilCli, BadInputsFailClearlyAndLeaveNothing) {
        "fill-color", dir_ / "g.png"},
       {"bad target", "anonymize " + q(face_photo()) + " -o " + q(dir_ / "h.png") + " --targets cat", "cat",
        dir_ / "h.png"},
+      {"unknown model", "anonymize " + q(face_photo()) + " -o " + q(dir_ / "i.png") + " --plate-models nope",
+       "no model named 'nope'", dir_ / "i.png"},
+      {"model of the other class", "anonymize " + q(face_photo()) + " -o " + q(dir_ / "j.png") +
+       " --plate-models yunet-face", "does not detect plates", dir_ / "j.png"},
   };
   for (const auto& c : cases) {
     int rc = veil(c.args);
@@ -233,6 +245,19 @@ TEST_F(VeilCli, ModelsListsChecksumsAndRefusesATamperedMirror) {
   EXPECT_NE(output_.find("8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"), std::string::npos);
   EXPECT_NE(output_.find("Apache-2.0"), std::string::npos);
   EXPECT_NE(output_.find("checksum verified"), std::string::npos);
+  // Licences and the default line-up are shown, the AGPL plate model among them.
+  ASSERT_EQ(veil("models --json"), 0) << output_;
+  nlohmann::json models = nlohmann::json::parse(output_);
+  int defaults = 0;
+  for (const auto& m : models) {
+    EXPECT_TRUE(m.contains("commercial_use") && m.contains("family") && m.contains("license")) << m.dump();
+    if (m["default"].get<bool>()) {
+      ++defaults;
+      EXPECT_TRUE(m["commercial_use"].get<bool>()) << m["name"];  // defaults allow any use
+    }
+    if (m["name"] == "yolov8-plate") EXPECT_NE(m["license"].get<std::string>().find("AGPL-3.0"), std::string::npos);
+  }
+  EXPECT_EQ(defaults, 3);
 
   fs::path mirror = dir_ / "mirror";
   fs::copy(test::model_dir(), mirror, fs::copy_options::recursive);
