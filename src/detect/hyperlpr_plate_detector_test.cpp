@@ -103,14 +103,27 @@ TEST_P(PlateTest, InputSizeFromFileName) {
 
 TEST_P(PlateTest, BadOptionsThrow) {
   PlateOptions o;
-  o.frame_fits = {};
-  EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
-  o = PlateOptions{};
   o.frame_fits = {1.5f};
   EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
   o = PlateOptions{};
   o.tile_overlap = 1.f;
   EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
+}
+
+TEST_P(PlateTest, WithoutWholeFramePassesOnlyTilesRun) {
+  PlateOptions o;
+  o.frame_fits = {};
+  HyperLprPlateDetector det(model(), o);
+  std::vector<DetectorPass> big = det.plan(cv::Size(1280, 720));
+  ASSERT_FALSE(big.empty());
+  for (const DetectorPass& p : big) {
+    EXPECT_FALSE(p.every_frame);
+    EXPECT_EQ(p.region.width, det.input_size());
+  }
+  // A frame smaller than a tile is one tile: the whole frame.
+  std::vector<DetectorPass> small = det.plan(cv::Size(200, 100));
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].region, cv::Rect(0, 0, 200, 100));
 }
 
 TEST_P(PlateTest, BlankImageHasNoPlates) {

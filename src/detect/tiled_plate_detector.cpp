@@ -28,7 +28,6 @@ std::vector<int> tile_starts(int length, int tile, float overlap) {
 TiledPlateDetector::TiledPlateDetector(const std::filesystem::path& model_file, const PlateOptions& options,
                                        const std::string& kind, const GraphEdit& edit, int default_size, float pad)
     : options_(options), what_(kind + " " + model_file.string()), pad_(pad) {
-  if (options_.frame_fits.empty()) throw Error("plate detector: no whole-frame pass");
   for (float f : options_.frame_fits) {
     if (!(f > 0.f && f <= 1.f)) throw Error("plate detector: frame_fits must be in (0, 1]");
   }
@@ -52,8 +51,12 @@ std::vector<DetectorPass> TiledPlateDetector::plan(cv::Size frame) const {
   for (size_t i = 0; i < options_.frame_fits.size(); ++i) {
     out.push_back({whole, options_.frame_fits[i] * size_ / longer, i == 0 && options_.whole_frame_every_frame});
   }
-  float shrink = longer / (size_ * options_.frame_fits[0]);
-  if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;
+  // Without whole-frame passes the tiles always run (on a frame no larger
+  // than a tile, one tile is the whole frame).
+  if (!options_.frame_fits.empty()) {
+    float shrink = longer / (size_ * options_.frame_fits[0]);
+    if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;
+  }
   int side = int(std::lround(size_ / options_.tile_scale));
   for (int y : tile_starts(frame.height, side, options_.tile_overlap)) {
     for (int x : tile_starts(frame.width, side, options_.tile_overlap)) {
@@ -64,7 +67,8 @@ std::vector<DetectorPass> TiledPlateDetector::plan(cv::Size frame) const {
 }
 
 std::vector<DetectorPass> TiledPlateDetector::focus(cv::Size frame, const Detections& expected) const {
-  const float whole_scale = options_.frame_fits[0] * size_ / float(std::max(frame.width, frame.height));
+  const float fit = options_.frame_fits.empty() ? 1.f : options_.frame_fits[0];
+  const float whole_scale = fit * size_ / float(std::max(frame.width, frame.height));
   std::vector<cv::Rect2f> small;
   for (const Detection& d : expected) {
     if (d.cls == ObjectClass::kPlate && d.box.width * whole_scale < options_.focus_below) small.push_back(d.box);
@@ -113,6 +117,7 @@ Detections TiledPlateDetector::run(const cv::Mat& input, const DetectorPass& pas
   const float margin = 2.f;
   Detections found;
   for (Detection& d : candidates) {
+    if (d.box.width < options_.min_aspect * d.box.height) continue;  // before clipping: its own shape
     d.box &= cv::Rect2f(0.f, 0.f, float(bgr.cols), float(bgr.rows));
     if (d.box.width <= 0 || d.box.height <= 0) continue;
     if (is_tile) {

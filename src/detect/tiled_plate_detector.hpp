@@ -31,10 +31,13 @@ struct PlateOptions {
   // spans this fraction of the network input. The model misses plates that
   // fill much of its input (close-ups); a 0.5 pass shrinks them into its
   // range (+2 points on plates-dev for one more run).
+  // None: tiles only.
   std::vector<float> frame_fits = {1.f, 0.5f};
   // Whether the first whole-frame pass runs on every video frame (else it
   // is a fine pass, swept like the others).
   bool whole_frame_every_frame = true;
+  // Boxes narrower than this many times their height are dropped (0: none).
+  float min_aspect = 0.f;
   // Besides the whole-frame passes, also search square tiles when the
   // first whole-frame pass shrinks the frame by more than `tile_above`
   // (0 = never tile). Dashcam plates are small: a 320 input shrinks a
