@@ -210,6 +210,29 @@ TEST_F(VeilCli, BadInputsFailClearlyAndLeaveNothing) {
   EXPECT_EQ(temp_files_in(dir_), 0);
 }
 
+// A folder of symbolic links (how people gather a data set without copying
+// it): each output lands under the output folder, and the linked files are
+// never written.
+TEST_F(VeilCli, FolderOfSymlinksWritesOnlyUnderTheOutput) {
+  fs::path store = dir_ / "store", in = dir_ / "in", out = dir_ / "out";
+  fs::create_directories(store);
+  fs::create_directories(in / "sub");
+  fs::copy_file(face_photo(), store / "a.jpg");
+  fs::permissions(store / "a.jpg", fs::perms::owner_write, fs::perm_options::add);
+  const auto before = fs::file_size(store / "a.jpg");
+  const auto written = fs::last_write_time(store / "a.jpg");
+  fs::create_symlink(store / "a.jpg", in / "link.jpg");
+  fs::create_symlink(store / "a.jpg", in / "sub" / "deep.jpg");
+  ASSERT_EQ(veil("anonymize " + q(in) + " -o " + q(out) + " --mode none -q"), 0) << output_;
+  EXPECT_TRUE(fs::is_regular_file(out / "link.jpg"));
+  EXPECT_TRUE(fs::is_regular_file(out / "sub" / "deep.jpg"));
+  EXPECT_EQ(fs::file_size(store / "a.jpg"), before);
+  EXPECT_EQ(fs::last_write_time(store / "a.jpg"), written);
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) files += e.is_regular_file() && !e.is_symlink();
+  EXPECT_EQ(files, 3);  // the stored photo and the two outputs, nothing elsewhere
+}
+
 TEST_F(VeilCli, RefusesToOverwriteItsInput) {
   fs::path copy = dir_ / "street.jpg";
   fs::copy_file(face_photo(), copy);

@@ -81,9 +81,15 @@ RunStats Anonymizer::run(const fs::path& input, const fs::path& output, Progress
     std::vector<fs::path> files = media_files_under(input, output);
     if (files.empty()) throw Error(input.string() + ": no videos or images in this folder");
     for (const auto& file : files) {
-      fs::path rel = fs::relative(file, input);
+      // Lexically: fs::relative resolves symlinks, and a linked file's
+      // path relative to the folder then climbs out of it ("../../x.jpg"),
+      // which put its output outside the output folder, over the very file
+      // it was read from.
+      fs::path rel = file.lexically_relative(input);
       fs::path dest = output / output_path_for(rel, options_.image_format);
       try {
+        if (rel.empty() || *rel.begin() == "..") throw Error(file.string() + ": not inside " + input.string());
+        if (same_file(file, dest)) throw Error(dest.string() + ": output would overwrite the input");
         fs::create_directories(dest.parent_path());
         run_file(file, dest, rel.string(), sidecar.get(), stats, progress);
       } catch (const std::exception& ex) {
