@@ -151,12 +151,6 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.face_models = a.face_models;
   o.detection.plate_models = a.plate_models;
   o.detection.allow_noncommercial = a.allow_noncommercial;
-  for (const auto* names : {&a.face_models, &a.plate_models}) {
-    for (const std::string& n : *names) {
-      const ModelEntry& e = ModelManifest::builtin().find(n);
-      if (!e.commercial_use) spdlog::warn("model {} is licensed for non-commercial use only: {}", n, e.license);
-    }
-  }
   o.detection.threads = a.threads;
   o.sweep_frames = a.sweep;
   if (a.no_tracking) {

@@ -46,9 +46,8 @@ std::vector<cv::Point2f> order_corners(std::vector<cv::Point2f> p) {
 HyperLprPlateDetector::HyperLprPlateDetector(const std::filesystem::path& model_file, const PlateOptions& options)
     : TiledPlateDetector(model_file, options, "plate model", GraphEdit{}, size_from_name(model_file), 0.f) {
   // A model of another kind fails now, not mid-video.
-  InputTensor blank{std::vector<float>(size_t(3) * input_size() * input_size(), 0.f), {1, 3, input_size(), input_size()}};
-  OnnxSession::Outputs out = session().run(blank, {session().output_names().at(0)});
-  if (out[0].shape.size() != 3 || out[0].shape[2] != kRow) throw Error(what() + " is not a HyperLPR3 detector");
+  const std::vector<int64_t> shape = blank_output_shape();
+  if (shape.size() != 3 || shape[2] != kRow) throw Error(what() + " is not a HyperLPR3 detector");
 }
 
 Detections HyperLprPlateDetector::decode(const TensorView& pred, const Letterbox& lb) const {

@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <iterator>
-#include <mutex>
 
 namespace veil {
 
@@ -157,20 +156,28 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
     char* name = nullptr;
     check(api().SessionGetInputName(session_, 0, allocator, &name), what_);
     input_name_ = take_name(name);
+    // Every input and output Veil touches is a float tensor: checked once
+    // here, so that runs read outputs as floats without asking again.
+    auto float_tensor = [&](OrtTypeInfo* raw_info, const std::string& which) {
+      TypeInfoPtr info(raw_info);
+      const OrtTensorTypeAndShapeInfo* tensor = nullptr;
+      check(api().CastTypeInfoToTensorInfo(info.get(), &tensor), what_);
+      if (!tensor) throw Error(what_ + ": " + which + " is not a tensor");
+      ONNXTensorElementDataType type{};
+      check(api().GetTensorElementType(tensor, &type), what_);
+      if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) throw Error(what_ + ": " + which + " is not float");
+      return tensor_shape(tensor, what_);
+    };
     for (size_t i = 0; i < outputs; ++i) {
       check(api().SessionGetOutputName(session_, i, allocator, &name), what_);
       output_names_.push_back(take_name(name));
+      OrtTypeInfo* raw_info = nullptr;
+      check(api().SessionGetOutputTypeInfo(session_, i, &raw_info), what_);
+      float_tensor(raw_info, "output " + output_names_.back());
     }
     OrtTypeInfo* raw_info = nullptr;
     check(api().SessionGetInputTypeInfo(session_, 0, &raw_info), what_);
-    TypeInfoPtr info(raw_info);
-    const OrtTensorTypeAndShapeInfo* tensor = nullptr;
-    check(api().CastTypeInfoToTensorInfo(info.get(), &tensor), what_);
-    if (!tensor) throw Error(what_ + ": its input is not a tensor");
-    ONNXTensorElementDataType type{};
-    check(api().GetTensorElementType(tensor, &type), what_);
-    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) throw Error(what_ + ": its input is not float");
-    input_shape_ = tensor_shape(tensor, what_);
+    input_shape_ = float_tensor(raw_info, "its input");
     if (input_shape_.size() != 4) throw Error(what_ + ": its input is not an image tensor (N, C, H, W)");
   } catch (...) {
     api().ReleaseSession(session_);
@@ -208,15 +215,6 @@ OnnxSession::Outputs OnnxSession::run(const InputTensor& input, const std::vecto
   out.values_.assign(outputs.size(), nullptr);
   check(api().Run(session_, nullptr, &input_name, inputs, 1, names.data(), names.size(), out.values_.data()),
         what_ + " failed");
-  for (size_t i = 0; i < out.size(); ++i) {
-    ShapeInfoPtr info;
-    OrtTensorTypeAndShapeInfo* raw = nullptr;
-    check(api().GetTensorTypeAndShape(out.values_[i], &raw), what_);
-    info.reset(raw);
-    ONNXTensorElementDataType type{};
-    check(api().GetTensorElementType(info.get(), &type), what_);
-    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) throw Error(what_ + ": output " + outputs[i] + " is not float");
-  }
   return out;
 }
 

@@ -10,7 +10,6 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 

@@ -44,6 +44,11 @@ TiledPlateDetector::TiledPlateDetector(const std::filesystem::path& model_file, 
   }
 }
 
+std::vector<int64_t> TiledPlateDetector::blank_output_shape() const {
+  InputTensor blank{std::vector<float>(size_t(3) * size_ * size_, 0.f), {1, 3, size_, size_}};
+  return session_->run(blank, {session_->output_names().at(0)})[0].shape;
+}
+
 std::vector<DetectorPass> TiledPlateDetector::plan(cv::Size frame) const {
   cv::Rect whole(cv::Point(0, 0), frame);
   float longer = float(std::max(frame.width, frame.height));

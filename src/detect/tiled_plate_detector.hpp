@@ -100,6 +100,10 @@ class TiledPlateDetector : public Detector {
   // later). Throws veil::Error on an output of the wrong shape.
   virtual Detections decode(const TensorView& output, const Letterbox& box) const = 0;
 
+  // The shape of the first output for an all-zero input: a family checks
+  // it at load, so that a model of another kind fails now, not mid-video.
+  std::vector<int64_t> blank_output_shape() const;
+
   const OnnxSession& session() const { return *session_; }
   const PlateOptions& options() const { return options_; }
   const std::string& what() const { return what_; }

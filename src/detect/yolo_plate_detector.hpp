@@ -13,6 +13,9 @@ class YoloPlateDetector : public TiledPlateDetector {
   // YOLOv8 detector with a square input.
   YoloPlateDetector(const std::filesystem::path& model_file, const PlateOptions& options);
   std::string name() const override { return "yolov8-plate"; }
+  // The options it runs with by default, as a second plate model beside
+  // HyperLPR3 (measured there).
+  static PlateOptions default_options();
 
  protected:
   Detections decode(const TensorView& output, const Letterbox& box) const override;

@@ -7,7 +7,10 @@
 #include "detect/yunet_face_detector.hpp"
 #include "veil/models/model_manifest.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <map>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -16,10 +19,44 @@
 
 namespace veil {
 
+namespace {
+
+// The detector families Veil can run: the class each finds, and how to
+// build one from a model file and the user's options.
+struct Family {
+  ObjectClass cls;
+  DetectorPtr (*make)(const std::filesystem::path& file, const DetectionOptions& options);
+};
+
+PlateOptions with_threshold(PlateOptions o, const DetectionOptions& options) {
+  if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
+  return o;
+}
+
+const std::map<std::string, Family>& families() {
+  static const std::map<std::string, Family> table = {
+      {"yunet", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
+         YuNetOptions o;
+         if (options.face_threshold) o.score_threshold = *options.face_threshold;
+         return std::make_unique<YuNetFaceDetector>(f, o);
+       }}},
+      {"hyperlpr3", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
+         return std::make_unique<HyperLprPlateDetector>(f, with_threshold(PlateOptions{}, options));
+       }}},
+      {"yolov8", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
+         return std::make_unique<YoloPlateDetector>(f, with_threshold(YoloPlateDetector::default_options(), options));
+       }}},
+  };
+  return table;
+}
+
+}  // namespace
+
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
   struct Chosen {
-    ModelEntry entry;
+    std::string name;
     std::filesystem::path path;
+    const Family* family;
   };
   std::vector<Chosen> chosen;
   auto choose = [&](ObjectClass cls, const std::vector<std::string>& names) {
@@ -27,17 +64,19 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
     if (names.empty()) throw Error(std::string("no ") + std::string(to_string(cls)) + " model chosen");
     for (const std::string& name : names) {
       const ModelEntry& e = ModelManifest::builtin().find(name);
-      const bool face_family = e.family == "yunet";
-      const bool plate_family = e.family == "hyperlpr3" || e.family == "yolov8";
-      if (!face_family && !plate_family) throw Error("model '" + name + "' is of no family Veil can run");
-      if ((cls == ObjectClass::kFace) != face_family) {
+      auto family = families().find(e.family);
+      if (family == families().end()) throw Error("model '" + name + "' is of no family Veil can run");
+      if (family->second.cls != cls) {
         throw Error("model '" + name + "' does not detect " + std::string(to_string(cls)) + "s");
       }
-      if (!e.commercial_use && !options.allow_noncommercial) {
-        throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
-                    "); choosing it needs --allow-noncommercial");
+      if (!e.commercial_use) {
+        if (!options.allow_noncommercial) {
+          throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
+                      "); choosing it needs --allow-noncommercial");
+        }
+        spdlog::warn("model {} is licensed for non-commercial use only: {}", name, e.license);
       }
-      chosen.push_back({e, store.resolve(e).path});
+      chosen.push_back({name, store.resolve(e).path, &family->second});
     }
   };
   choose(ObjectClass::kFace, options.face_models);
@@ -45,33 +84,8 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
   return [options, chosen] {
     std::vector<DetectorPtr> detectors;
     for (const Chosen& c : chosen) {
-      if (c.entry.family == "yunet") {
-        YuNetOptions o;
-        if (options.face_threshold) o.score_threshold = *options.face_threshold;
-        detectors.push_back(std::make_unique<YuNetFaceDetector>(c.path, o));
-      } else {
-        PlateOptions o;
-        if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
-        if (c.entry.family == "hyperlpr3") {
-          detectors.push_back(std::make_unique<HyperLprPlateDetector>(c.path, o));
-        } else {
-          // Beside HyperLPR3, YOLOv8 is there for the small plates HyperLPR3
-          // cannot read (US and EU): no close-up pass (plates-dev 100/100
-          // without it, 1.27% outside against 1.37%), and its whole-frame
-          // pass is a fine pass, swept like the tiles. It also fires on
-          // large non-plates (whole photos of people, boxes as tall as
-          // wide): a plate box must be 1.1x as wide as tall (plates-dev
-          // 100/100 either way, outside 1.27% -> 0.57%; faces-dev with the
-          // defaults, outside 3.90% -> 3.39%, 1205 faces hidden either way;
-          // square EU plates, ~1.2 in its loose boxes, still pass, and
-          // HyperLPR3 reads double-row plates).
-          o.min_aspect = 1.1f;
-          o.frame_fits = {1.f};
-          o.whole_frame_every_frame = false;
-          detectors.push_back(std::make_unique<YoloPlateDetector>(c.path, o));
-        }
-      }
-      detectors.back()->set_model_name(c.entry.name);
+      detectors.push_back(c.family->make(c.path, options));
+      detectors.back()->set_model_name(c.name);
     }
     return detectors;
   };
