@@ -12,7 +12,7 @@ namespace veil::bench {
 namespace {
 
 YuNetFaceDetector& yunet() {
-  static YuNetFaceDetector detector(model_file("yunet-face"), YuNetOptions{});
+  static YuNetFaceDetector detector(model_file("yunet-face"), FaceOptions{});
   return detector;
 }
 

@@ -279,8 +279,10 @@ TEST_F(VeilCli, ModelsListsChecksumsAndRefusesATamperedMirror) {
       EXPECT_TRUE(m["commercial_use"].get<bool>()) << m["name"];  // defaults allow any use
     }
     if (m["name"] == "yolov8-plate") EXPECT_NE(m["license"].get<std::string>().find("AGPL-3.0"), std::string::npos);
+    // insightface's SCRFD weights: never a default, marked non-commercial.
+    if (m["family"] == "scrfd") EXPECT_FALSE(m["commercial_use"].get<bool>() || m["default"].get<bool>()) << m["name"];
   }
-  EXPECT_EQ(defaults, 3);
+  EXPECT_EQ(defaults, 4);  // YuNet, RetinaFace, HyperLPR3-320, YOLOv8
 
   fs::path mirror = dir_ / "mirror";
   fs::copy(test::model_dir(), mirror, fs::copy_options::recursive);

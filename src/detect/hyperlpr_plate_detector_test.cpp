@@ -3,6 +3,7 @@
 
 #include "veil/core/error.hpp"
 #include "detect/nms.hpp"
+#include "veil/io/video_source.hpp"
 
 #include "test_paths.hpp"
 
@@ -124,6 +125,37 @@ TEST_P(PlateTest, WithoutWholeFramePassesOnlyTilesRun) {
   std::vector<DetectorPass> small = det.plan(cv::Size(200, 100));
   ASSERT_EQ(small.size(), 1u);
   EXPECT_EQ(small[0].region, cv::Rect(0, 0, 200, 100));
+}
+
+// Shapes no plate has are dropped before they reach the tracker. On the
+// first frame of an indoor clip (people walking, no vehicle) HyperLPR3 sees
+// a "plate" wider than the frame, which blurred the lower half of the
+// picture for seconds at a time.
+TEST(PlateGeometry, DropsBoxesNoPlateCanHave) {
+  const fs::path clip = test::video_dir() / "one-by-one-person-detection.mp4";
+  if (!fs::exists(model_file(320)) || !fs::exists(clip)) GTEST_SKIP();
+  VideoSource source(clip);
+  Frame frame;
+  ASSERT_TRUE(source.read(frame));
+  PlateOptions loose;
+  loose.max_frame_width = loose.max_frame_height = loose.max_aspect = 100.f;
+  loose.min_inside = 0.f;
+  auto widest = [&](const PlateOptions& o) {
+    float w = 0;
+    for (const Detection& d : HyperLprPlateDetector(model_file(320), o).detect(frame.image)) w = std::max(w, d.box.width);
+    return w / frame.image.cols;
+  };
+  EXPECT_GT(widest(loose), 0.9f);   // the degenerate box, as the model gives it
+  EXPECT_LE(widest(PlateOptions{}), 0.75f);
+
+  HyperLprPlateDetector det(model_file(320), PlateOptions{});
+  const cv::Size f(768, 432);
+  EXPECT_FALSE(det.plausible({-185, 163, 1143, 322}, f));  // wider than the frame
+  EXPECT_FALSE(det.plausible({720, 200, 120, 40}, f));      // 60% outside
+  EXPECT_FALSE(det.plausible({100, 100, 70, 240}, f));      // taller than half the frame
+  EXPECT_FALSE(det.plausible({100, 100, 300, 20}, f));      // 15:1
+  EXPECT_TRUE(det.plausible({300, 300, 60, 20}, f));        // a near plate
+  EXPECT_TRUE(det.plausible({740, 300, 40, 14}, f));        // a plate at the edge, 70% inside
 }
 
 TEST_P(PlateTest, BlankImageHasNoPlates) {

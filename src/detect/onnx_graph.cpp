@@ -150,6 +150,43 @@ void dequantize_convs(onnx::GraphProto* graph, const std::string& what) {
   for (onnx::TensorProto& t : added) *graph->add_initializer() = std::move(t);
 }
 
+// Resize nodes that were exported with a fixed target size (an FPN's
+// upsampling, in RetinaFace: sizes [40, 40] at 640x640) and whose result is
+// added to another tensor are given that tensor's shape as their target
+// size instead, so that they follow a free input size.
+void resize_to_addend(onnx::GraphProto* graph) {
+  std::unordered_map<std::string, const onnx::NodeProto*> adder;
+  for (const onnx::NodeProto& node : graph->node()) {
+    if (node.op_type() == "Add" && node.input_size() == 2) {
+      for (const std::string& in : node.input()) adder[in] = &node;
+    }
+  }
+  std::vector<onnx::NodeProto> shapes;
+  for (onnx::NodeProto& node : *graph->mutable_node()) {
+    if (node.op_type() != "Resize" || node.input_size() < 4 || node.input(3).empty()) continue;
+    auto add = adder.find(node.output(0));
+    if (add == adder.end()) continue;
+    const std::string& other = add->second->input(add->second->input(0) == node.output(0) ? 1 : 0);
+    onnx::NodeProto shape;
+    shape.set_op_type("Shape");
+    shape.set_name(node.name() + "/veil_target_shape");
+    shape.add_input(other);
+    shape.add_output(node.name() + "/veil_target_shape_output");
+    node.set_input(3, shape.output(0));
+    shapes.push_back(std::move(shape));
+  }
+  if (shapes.empty()) return;
+  // Keep the topological order: each Shape right before the Resize that reads it.
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (const onnx::NodeProto& node : graph->node()) {
+    for (const onnx::NodeProto& shape : shapes) {
+      if (node.op_type() == "Resize" && node.input(3) == shape.output(0)) *nodes.Add() = shape;
+    }
+    *nodes.Add() = node;
+  }
+  graph->mutable_node()->Swap(&nodes);
+}
+
 }  // namespace
 
 std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edit, const std::string& what) {
@@ -179,6 +216,7 @@ std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edi
     for (onnx::ValueInfoProto& out : *graph->mutable_output()) {
       if (out.type().has_tensor_type()) out.mutable_type()->mutable_tensor_type()->clear_shape();
     }
+    resize_to_addend(graph);
   }
   if (edit.dequantize_convs) dequantize_convs(graph, what);
   if (!edit.outputs.empty()) {
@@ -195,7 +233,7 @@ std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edi
       if (!keep.count(outputs->Get(i).name())) outputs->DeleteSubrange(i, 1);
     }
   }
-  if (edit.dequantize_convs || !edit.outputs.empty()) remove_dead_nodes(graph);
+  remove_dead_nodes(graph);
   std::string edited;
   if (!model.SerializeToString(&edited)) throw Error(what + ": cannot write the edited model");
   return edited;

@@ -88,7 +88,8 @@ size_t TensorView::size() const {
   return n;
 }
 
-void image_tensor(const cv::Mat& image, cv::Size padded, float scale, bool swap_rb, InputTensor* out) {
+void image_tensor(const cv::Mat& image, cv::Size padded, float scale, bool swap_rb, InputTensor* out,
+                  const cv::Scalar& mean) {
   if (image.type() != CV_8UC3) throw Error("network input must be an 8-bit 3-channel image");
   const int h = image.rows, w = image.cols;
   const int ph = std::max(h, padded.height), pw = std::max(w, padded.width);
@@ -105,9 +106,10 @@ void image_tensor(const cv::Mat& image, cv::Size padded, float scale, bool swap_
   for (int c = 0; c < 3; ++c) {
     cv::Mat dst(ph, pw, CV_32F, out->data.data() + plane * size_t(swap_rb ? 2 - c : c));
     cv::Mat inside = dst(cv::Rect(0, 0, w, h));
-    channels[c].convertTo(inside, CV_32F, scale);
-    if (pw > w) dst(cv::Rect(w, 0, pw - w, ph)).setTo(0);
-    if (ph > h) dst(cv::Rect(0, h, w, ph - h)).setTo(0);
+    const double shift = -mean[c] * scale;
+    channels[c].convertTo(inside, CV_32F, scale, shift);
+    if (pw > w) dst(cv::Rect(w, 0, pw - w, ph)).setTo(shift);
+    if (ph > h) dst(cv::Rect(0, h, w, ph - h)).setTo(shift);
   }
 }
 

@@ -26,8 +26,9 @@ struct TensorView {
 };
 
 // An 8-bit 3-channel image as the 1 x 3 x H x W float tensor that a network
-// takes: each sample times `scale`, channels reversed when `swap_rb`, and
-// zeros below and right of the image up to `padded` (at least the image's
+// takes: each sample minus `mean` (per channel of the image, B G R), times
+// `scale`, channels reversed when `swap_rb`, and black pixels (0 - mean) *
+// scale below and right of the image up to `padded` (at least the image's
 // size; empty: no padding). Writes into `out`, reusing its memory: passes
 // keep one per thread, since fresh buffers of tens of MB cost more in page
 // faults than the conversion itself. Throws veil::Error.
@@ -35,7 +36,8 @@ struct InputTensor {
   std::vector<float> data;
   std::vector<int64_t> shape;
 };
-void image_tensor(const cv::Mat& image8uc3, cv::Size padded, float scale, bool swap_rb, InputTensor* out);
+void image_tensor(const cv::Mat& image8uc3, cv::Size padded, float scale, bool swap_rb, InputTensor* out,
+                  const cv::Scalar& mean = {});
 
 // Changes to a model's graph made in memory before loading; the file on disk
 // stays byte-identical to the one the manifest's sha256 names.
@@ -43,6 +45,8 @@ struct GraphEdit {
   // Free the first input's height and width (the last two dimensions), and
   // drop the shapes recorded for other tensors, so that ONNX Runtime infers
   // them again: for models exported at one size that work at any (YuNet).
+  // Upsampling whose target size was recorded at export, and whose result
+  // is added to another tensor, takes that tensor's size (RetinaFace's FPN).
   bool free_image_size = false;
   // Keep only these outputs, and the nodes they need (empty: all).
   std::vector<std::string> outputs;

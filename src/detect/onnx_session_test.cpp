@@ -184,6 +184,10 @@ TEST(ImageTensor, PlanesInOrderScaledSwappedAndPadded) {
   image_tensor(px, cv::Size(3, 2), 1.f, false, &t);
   EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 3, 2, 3}));
   EXPECT_EQ(t.data, (std::vector<float>{10, 40, 0, 0, 0, 0, 20, 50, 0, 0, 0, 0, 30, 60, 0, 0, 0, 0}));
+  // A mean per channel (B, G, R) comes off before scaling; the padding is
+  // a black pixel normalised the same way.
+  image_tensor(px, cv::Size(3, 1), 0.5f, /*swap_rb=*/true, &t, cv::Scalar(10, 20, 30));
+  EXPECT_EQ(t.data, (std::vector<float>{0, 15, -15, 0, 15, -10, 0, 15, -5}));
 }
 
 // What YuNet and HyperLPR3 (default options) found on 44 photos of
@@ -192,8 +196,14 @@ TEST(ImageTensor, PlanesInOrderScaledSwappedAndPadded) {
 // same boxes: only rounding may differ.
 TEST(OnnxRuntime, FindsWhatCvDnnFound) {
   if (!fs::exists(yunet_file()) || !fs::exists(plate_file())) GTEST_SKIP() << "no models";
-  YuNetFaceDetector face(yunet_file(), YuNetOptions{});
-  HyperLprPlateDetector plate(plate_file(), PlateOptions{});
+  // With the box geometry of that time: the networks are what is compared.
+  FaceOptions face_options;
+  face_options.shift_down = 0.f;
+  PlateOptions plate_options;
+  plate_options.max_aspect = plate_options.max_frame_width = plate_options.max_frame_height = 1e6f;
+  plate_options.min_inside = 0.f;
+  YuNetFaceDetector face(yunet_file(), face_options);
+  HyperLprPlateDetector plate(plate_file(), plate_options);
   std::ifstream in(fs::path(VEIL_SOURCE_DIR) / "src" / "detect" / "testdata" / "cvdnn_detections.jsonl");
   ASSERT_TRUE(in) << "golden file missing";
   std::string line;

@@ -84,6 +84,24 @@ std::vector<DetectorPass> TiledPlateDetector::focus(cv::Size frame, const Detect
   return out;
 }
 
+bool TiledPlateDetector::plausible(const cv::Rect2f& box, cv::Size frame) const {
+  if (box.width <= 0 || box.height <= 0) return false;
+  if (box.width < options_.min_aspect * box.height || box.width > options_.max_aspect * box.height) return false;
+  if (box.width > options_.max_frame_width * frame.width) return false;
+  if (box.height > options_.max_frame_height * frame.height) return false;
+  const cv::Rect2f inside = box & cv::Rect2f(0.f, 0.f, float(frame.width), float(frame.height));
+  return inside.area() >= options_.min_inside * box.area();
+}
+
+float TiledPlateDetector::threshold_for_height(float height) const {
+  const float from = options_.large_from_height, to = options_.large_to_height;
+  if (to <= from || height <= from || options_.large_threshold <= options_.score_threshold) {
+    return options_.score_threshold;
+  }
+  const float t = std::min(1.f, (height - from) / (to - from));
+  return options_.score_threshold + t * (options_.large_threshold - options_.score_threshold);
+}
+
 Detections TiledPlateDetector::merge(Detections raw, cv::Size /*frame*/) const {
   return nms(std::move(raw), options_.nms_iou);
 }
@@ -122,7 +140,8 @@ Detections TiledPlateDetector::run(const cv::Mat& input, const DetectorPass& pas
   const float margin = 2.f;
   Detections found;
   for (Detection& d : candidates) {
-    if (d.box.width < options_.min_aspect * d.box.height) continue;  // before clipping: its own shape
+    // Before clipping: the box's own shape and size.
+    if (!plausible(d.box, frame.size()) || d.score < threshold_for_height(d.box.height)) continue;
     d.box &= cv::Rect2f(0.f, 0.f, float(bgr.cols), float(bgr.rows));
     if (d.box.width <= 0 || d.box.height <= 0) continue;
     if (is_tile) {

@@ -23,6 +23,13 @@ struct PlateOptions {
   // Minimum obj * max(class score). HyperLPR3 itself uses 0.25; 0.15 and
   // 0.1 found no more plates on plates-dev.
   float score_threshold = 0.25f;
+  // Large plates are easy for a model: where real ones always score high,
+  // the threshold rises linearly from score_threshold at large_from_height
+  // px (box height in the frame) to large_threshold at `large_to_height`
+  // (0: no rise).
+  float large_from_height = 0.f;
+  float large_to_height = 0.f;
+  float large_threshold = 0.f;
   float nms_iou = 0.5f;
   // Side of the square network input. 0 = take it from the file name
   // ("..._320x..." / "..._640x..."), else 640.
@@ -36,8 +43,20 @@ struct PlateOptions {
   // Whether the first whole-frame pass runs on every video frame (else it
   // is a fine pass, swept like the others).
   bool whole_frame_every_frame = true;
-  // Boxes narrower than this many times their height are dropped (0: none).
+  // Shapes no plate has. A box (as the model gives it, before clipping to
+  // the frame) is dropped when it is narrower than `min_aspect` times its
+  // height or wider than `max_aspect` times, wider than `max_frame_width`
+  // of the frame's width or taller than `max_frame_height` of its height,
+  // or less than `min_inside` of it lies inside the frame. The limits lie
+  // outside everything the models find on the plates of plates-dev (box
+  // aspect 1.25-2.98, at most 0.59 of the width and 0.44 of the height)
+  // and cut boxes such as HyperLPR3's [-185, 163, 1143, 322] on a 768x432
+  // indoor frame: docs/recall.md, "Precision".
   float min_aspect = 0.f;
+  float max_aspect = 6.f;
+  float max_frame_width = 0.75f;
+  float max_frame_height = 0.5f;
+  float min_inside = 0.5f;
   // Besides the whole-frame passes, also search square tiles when the
   // first whole-frame pass shrinks the frame by more than `tile_above`
   // (0 = never tile). Dashcam plates are small: a 320 input shrinks a
@@ -76,6 +95,11 @@ class TiledPlateDetector : public Detector {
   Detections merge(Detections raw, cv::Size frame) const override;
 
   int input_size() const { return size_; }
+  // Whether `box` (unclipped, frame pixels) has a shape a plate can have in
+  // a frame of this size (the geometry options above).
+  bool plausible(const cv::Rect2f& box, cv::Size frame) const;
+  // The minimum score for a plate box this tall (frame pixels).
+  float threshold_for_height(float height) const;
 
  protected:
   // Where a pass's region sits in the square network input.

@@ -52,27 +52,27 @@ class YuNetTest : public ::testing::Test {
 };
 
 TEST(YuNetLoad, MissingModelThrows) {
-  EXPECT_THROW(YuNetFaceDetector("/nonexistent/yunet.onnx", YuNetOptions{}), Error);
+  EXPECT_THROW(YuNetFaceDetector("/nonexistent/yunet.onnx", FaceOptions{}), Error);
 }
 
 TEST(YuNetLoad, CorruptModelThrows) {
   fs::path dir = test::make_temp_dir("yunet");
   fs::path bad = dir / "face.onnx";
   std::ofstream(bad) << "this is not an onnx file";
-  EXPECT_THROW(YuNetFaceDetector(bad, YuNetOptions{}), Error);
+  EXPECT_THROW(YuNetFaceDetector(bad, FaceOptions{}), Error);
   std::ofstream(bad, std::ios::trunc).close();  // empty file
-  EXPECT_THROW(YuNetFaceDetector(bad, YuNetOptions{}), Error);
+  EXPECT_THROW(YuNetFaceDetector(bad, FaceOptions{}), Error);
   fs::remove_all(dir);
 }
 
 TEST(YuNetLoad, ForeignModelThrows) {
   fs::path plate = test::model_dir() / "hyperlpr3" / "y5fu_320x_sim.onnx";
   if (!fs::exists(plate)) GTEST_SKIP();
-  EXPECT_THROW(YuNetFaceDetector(plate, YuNetOptions{}), Error);
+  EXPECT_THROW(YuNetFaceDetector(plate, FaceOptions{}), Error);
 }
 
 TEST_F(YuNetTest, BadOptionsThrow) {
-  YuNetOptions o;
+  FaceOptions o;
   o.scales = {};
   EXPECT_THROW(YuNetFaceDetector(model_file(), o), Error);
   o.scales = {1.f, 0.f};
@@ -80,19 +80,19 @@ TEST_F(YuNetTest, BadOptionsThrow) {
 }
 
 TEST_F(YuNetTest, BlankImageHasNoFaces) {
-  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  YuNetFaceDetector det(model_file(), FaceOptions{});
   EXPECT_TRUE(det.detect(cv::Mat(480, 640, CV_8UC3, cv::Scalar::all(128))).empty());
   EXPECT_TRUE(det.detect(cv::Mat(37, 53, CV_8UC3, cv::Scalar::all(128))).empty());
 }
 
 TEST_F(YuNetTest, EmptyOrOddImageThrows) {
-  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  YuNetFaceDetector det(model_file(), FaceOptions{});
   EXPECT_THROW(det.detect(cv::Mat()), Error);
   EXPECT_THROW(det.detect(cv::Mat(64, 64, CV_32FC3, cv::Scalar::all(0))), Error);
 }
 
 TEST_F(YuNetTest, PassScalesRespectPixelCap) {
-  YuNetOptions o;
+  FaceOptions o;
   o.scales = {2.f, 1.f};
   YuNetFaceDetector det(model_file(), o);
   EXPECT_EQ(det.pass_scales({400, 300}), (std::vector<float>{1.f, 2.f}));
@@ -115,7 +115,7 @@ TEST_F(YuNetTest, FindsAnnotatedFaces) {
   if (xmls.empty()) GTEST_SKIP() << "no faces-dev data";
   std::sort(xmls.begin(), xmls.end());
 
-  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  YuNetFaceDetector det(model_file(), FaceOptions{});
   int faces = 0, found = 0, detections = 0, far = 0, confident = 0, confident_far = 0;
   for (size_t i = 0; i < xmls.size(); i += 24) {
     fs::path image = faces_dir() / "images" / (xmls[i].stem().string() + ".jpg");
@@ -125,7 +125,7 @@ TEST_F(YuNetTest, FindsAnnotatedFaces) {
     Detections got = det.detect(bgr);
     for (const Detection& d : got) {
       EXPECT_EQ(d.cls, ObjectClass::kFace);
-      EXPECT_GE(d.score, YuNetOptions{}.score_threshold);
+      EXPECT_GE(d.score, FaceOptions{}.score_threshold);
       EXPECT_GE(d.box.x, 0.f);
       EXPECT_GE(d.box.y, 0.f);
       EXPECT_LE(d.box.x + d.box.width, bgr.cols + 1e-3f);
@@ -167,7 +167,7 @@ TEST_F(YuNetTest, BoxesScaleWithTheFrame) {
   if (small.empty()) GTEST_SKIP();
   cv::Mat big;
   cv::resize(small, big, cv::Size(), 2, 2, cv::INTER_LINEAR);
-  YuNetOptions o;
+  FaceOptions o;
   o.scales = {1.f};
   o.score_threshold = 0.6f;
   YuNetFaceDetector det(model_file(), o);
@@ -185,9 +185,9 @@ TEST_F(YuNetTest, BoxesScaleWithTheFrame) {
 TEST_F(YuNetTest, FlipPassMapsBack) {
   cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss261.jpg").string());
   if (img.empty()) GTEST_SKIP();
-  YuNetOptions plain;
+  FaceOptions plain;
   plain.score_threshold = 0.6f;
-  YuNetOptions flipped = plain;
+  FaceOptions flipped = plain;
   flipped.flip = true;
   Detections a = YuNetFaceDetector(model_file(), plain).detect(img);
   Detections b = YuNetFaceDetector(model_file(), flipped).detect(img);
@@ -202,7 +202,7 @@ TEST_F(YuNetTest, FlipPassMapsBack) {
 TEST_F(YuNetTest, AcceptsGreyAndBgra) {
   cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss261.jpg").string());
   if (img.empty()) GTEST_SKIP();
-  YuNetFaceDetector det(model_file(), YuNetOptions{});
+  YuNetFaceDetector det(model_file(), FaceOptions{});
   cv::Mat grey, bgra;
   cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
   cv::cvtColor(img, bgra, cv::COLOR_BGR2BGRA);
@@ -213,7 +213,7 @@ TEST_F(YuNetTest, AcceptsGreyAndBgra) {
 // The 2x pass of a large frame is cut into overlapping tiles, each about the
 // size of the 2x pass of a 960x540 frame, that together cover the frame.
 TEST_F(YuNetTest, LargeUpscaledPassIsTiled) {
-  YuNetOptions o;
+  FaceOptions o;
   YuNetFaceDetector det(model_file(), o);
   EXPECT_EQ(det.plan({960, 540}).size(), 2u);
   for (cv::Size frame : {cv::Size(1280, 720), cv::Size(1920, 1080), cv::Size(1080, 1920)}) {
@@ -241,9 +241,9 @@ TEST_F(YuNetTest, TiledPassFindsWhatTheWholePassFinds) {
   if (img.empty()) GTEST_SKIP();
   cv::Mat big;
   cv::resize(img, big, cv::Size(1920, img.rows * 1920 / img.cols), 0, 0, cv::INTER_LINEAR);
-  YuNetOptions whole;
+  FaceOptions whole;
   whole.tile_above_pixels = 0;
-  YuNetFaceDetector tiled_det(model_file(), YuNetOptions{}), whole_det(model_file(), whole);
+  YuNetFaceDetector tiled_det(model_file(), FaceOptions{}), whole_det(model_file(), whole);
   ASSERT_GT(tiled_det.plan(big.size()).size(), 2u);
   Detections a = whole_det.detect(big), b = tiled_det.detect(big);
   int confident = 0;
@@ -263,7 +263,7 @@ TEST_F(YuNetTest, TiledPassFindsWhatTheWholePassFinds) {
 TEST_F(YuNetTest, FocusWindowFindsAnExpectedSmallFace) {
   cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss105.jpg").string());
   if (img.empty()) GTEST_SKIP();
-  YuNetOptions o;
+  FaceOptions o;
   YuNetFaceDetector det(model_file(), o);
   std::vector<DetectorPass> plan = det.plan(img.size());
   ASSERT_EQ(plan.size(), 2u);

@@ -3,6 +3,8 @@
 #include "veil/core/error.hpp"
 #include "detect/hyperlpr_plate_detector.hpp"
 #include "detect/bgr_image.hpp"
+#include "detect/retinaface_face_detector.hpp"
+#include "detect/scrfd_face_detector.hpp"
 #include "detect/yolo_plate_detector.hpp"
 #include "detect/yunet_face_detector.hpp"
 #include "veil/models/model_manifest.hpp"
@@ -33,12 +35,21 @@ PlateOptions with_threshold(PlateOptions o, const DetectionOptions& options) {
   return o;
 }
 
+FaceOptions with_threshold(FaceOptions o, const DetectionOptions& options) {
+  if (options.face_threshold) o.score_threshold = *options.face_threshold;
+  return o;
+}
+
 const std::map<std::string, Family>& families() {
   static const std::map<std::string, Family> table = {
       {"yunet", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         YuNetOptions o;
-         if (options.face_threshold) o.score_threshold = *options.face_threshold;
-         return std::make_unique<YuNetFaceDetector>(f, o);
+         return std::make_unique<YuNetFaceDetector>(f, with_threshold(FaceOptions{}, options));
+       }}},
+      {"retinaface", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
+         return std::make_unique<RetinaFaceDetector>(f, with_threshold(RetinaFaceDetector::default_options(), options));
+       }}},
+      {"scrfd", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
+         return std::make_unique<ScrfdFaceDetector>(f, with_threshold(ScrfdFaceDetector::default_options(), options));
        }}},
       {"hyperlpr3", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
          return std::make_unique<HyperLprPlateDetector>(f, with_threshold(PlateOptions{}, options));

@@ -30,7 +30,7 @@ struct DetectionOptions {
   // and each keeps its own boxes (no suppression across models). Models
   // whose licence forbids commercial use are refused unless
   // allow_noncommercial.
-  std::vector<std::string> face_models{"yunet-face"};
+  std::vector<std::string> face_models{"yunet-face", "retinaface-face"};
   std::vector<std::string> plate_models{"hyperlpr3-plate-320", "yolov8-plate"};
   bool allow_noncommercial = false;
   // Worker threads running passes; 0 = one per CPU core.
