@@ -152,7 +152,8 @@ TEST(PlateGeometry, DropsBoxesNoPlateCanHave) {
   const cv::Size f(768, 432);
   EXPECT_FALSE(det.plausible({-185, 163, 1143, 322}, f));  // wider than the frame
   EXPECT_FALSE(det.plausible({720, 200, 120, 40}, f));      // 60% outside
-  EXPECT_FALSE(det.plausible({100, 100, 70, 240}, f));      // taller than half the frame
+  EXPECT_FALSE(det.plausible({0, 238, 299, 194}, f));       // the floor: 0.45 of the height
+  EXPECT_FALSE(det.plausible({100, 100, 70, 240}, f));      // taller than wide
   EXPECT_FALSE(det.plausible({100, 100, 300, 20}, f));      // 15:1
   EXPECT_TRUE(det.plausible({300, 300, 60, 20}, f));        // a near plate
   EXPECT_TRUE(det.plausible({740, 300, 40, 14}, f));        // a plate at the edge, 70% inside

@@ -32,9 +32,15 @@ RetinaFaceDetector::RetinaFaceDetector(const std::filesystem::path& model_file, 
                GraphEdit{/*free_image_size=*/true, head_outputs()}) {}
 
 FaceOptions RetinaFaceDetector::default_options() {
-  // YuNet's defaults measured best beside YuNet too (docs/recall.md):
-  // thresholds 0.5 or 0.7 hid 5-8 faces fewer for 0.2% less area.
-  return FaceOptions{};
+  // YuNet's thresholds and geometry measured best beside YuNet too
+  // (docs/recall.md): thresholds 0.5 or 0.7 hid 5-8 faces fewer for 0.2%
+  // less area.
+  FaceOptions o;
+  // On video it backs YuNet up rather than leading: all its passes are
+  // swept, the tracker holds its finds in between, and YuNet's native
+  // pass still runs on every frame. Stills get every pass.
+  o.first_scale_every_frame = false;
+  return o;
 }
 
 void RetinaFaceDetector::detect_faces(const cv::Mat& image, Detections* out) {
