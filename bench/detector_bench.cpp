@@ -4,6 +4,7 @@
 #include "bench_data.hpp"
 
 #include "detect/hyperlpr_plate_detector.hpp"
+#include "detect/retinaface_face_detector.hpp"
 #include "detect/yunet_face_detector.hpp"
 
 #include <benchmark/benchmark.h>
@@ -13,6 +14,11 @@ namespace {
 
 YuNetFaceDetector& yunet() {
   static YuNetFaceDetector detector(model_file("yunet-face"), FaceOptions{});
+  return detector;
+}
+
+RetinaFaceDetector& retinaface() {
+  static RetinaFaceDetector detector(model_file("retinaface-face"), RetinaFaceDetector::default_options());
   return detector;
 }
 
@@ -49,6 +55,18 @@ void BM_YuNetPass(benchmark::State& state) {
   run_passes(state, yunet(), frame, [&](const DetectorPass& p) { return p.scale == scale; });
 }
 BENCHMARK(BM_YuNetPass)
+    ->ArgNames({"height", "scale"})
+    ->ArgsProduct({{540, 720, 1080}, {1, 2}})
+    ->Unit(benchmark::kMillisecond);
+
+// RetinaFace, the second face model, the same way; its upscaled pass is
+// capped at 1920x1088 (1.5x at 720p, none at 1080p).
+void BM_RetinaFacePass(benchmark::State& state) {
+  const cv::Mat& frame = crowd_frame(int(state.range(0)));
+  const bool upscaled = state.range(1) == 2;
+  run_passes(state, retinaface(), frame, [&](const DetectorPass& p) { return (p.scale > 1.f) == upscaled; });
+}
+BENCHMARK(BM_RetinaFacePass)
     ->ArgNames({"height", "scale"})
     ->ArgsProduct({{540, 720, 1080}, {1, 2}})
     ->Unit(benchmark::kMillisecond);

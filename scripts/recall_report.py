@@ -87,6 +87,7 @@ def main():
              "`../shared/tools/coverage.py`). *IoU 0.5* is the detection-style recall. *Outside* is the share "
              "of image area hidden outside every ground-truth box grown by a quarter of its size. Each set is "
              "measured for its own class only (`--targets`), so *outside* counts that class's masks alone.", "",
+             "Why this line-up, and every trial behind it: [line-up.md](line-up.md).", "",
              "## Default line-up", ""] + head
     face_lineups = (("YuNet + RetinaFace (default)", "yunet-face,retinaface-face"),
                     ("YuNet alone", "yunet-face"),

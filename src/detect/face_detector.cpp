@@ -46,7 +46,7 @@ std::vector<DetectorPass> FaceDetector::plan(cv::Size frame) const {
   for (size_t i = 0; i < scales.size(); ++i) {
     double pixels = double(frame.width) * frame.height * scales[i] * scales[i];
     if (i == 0 || options_.tile_above_pixels <= 0 || pixels <= options_.tile_above_pixels) {
-      out.push_back({whole, scales[i], /*every_frame=*/i == 0 && options_.first_scale_every_frame});
+      out.push_back({whole, scales[i], /*every_frame=*/i == 0});
       continue;
     }
     // The fewest tiles of about tile_above_pixels, in a grid shaped like

@@ -30,10 +30,6 @@ struct FaceOptions {
   // under ~20 px, so an upscaled pass brings 10-20 px faces into their
   // range (YuNet native only: 82.8% covered; native + 2x: 94.7%).
   std::vector<float> scales = {1.f, 2.f};
-  // Whether the smallest scale's pass runs on every video frame (else it is
-  // a fine pass, swept like the upscaled ones: for a second model whose
-  // finds the tracker holds between its passes).
-  bool first_scale_every_frame = true;
   // Cost cap: a pass whose scaled frame would have more pixels than this is
   // run at the largest scale that fits instead (and skipped when that is
   // within 20% of a smaller pass). 0 = no cap.
@@ -72,8 +68,7 @@ class FaceDetector : public Detector {
   ObjectClass object_class() const override { return ObjectClass::kFace; }
 
   // One whole-frame pass per scale of pass_scales(). The smallest runs on
-  // every frame (unless first_scale_every_frame is off); the upscaled ones
-  // are fine passes, tiled when large.
+  // every frame; the upscaled ones are fine passes, tiled when large.
   // (Cutting the native pass into bands would cut the faces on the band
   // edges.)
   std::vector<DetectorPass> plan(cv::Size frame) const override;

@@ -33,13 +33,16 @@ RetinaFaceDetector::RetinaFaceDetector(const std::filesystem::path& model_file, 
 
 FaceOptions RetinaFaceDetector::default_options() {
   // YuNet's thresholds and geometry measured best beside YuNet too
-  // (docs/recall.md): thresholds 0.5 or 0.7 hid 5-8 faces fewer for 0.2%
+  // (docs/line-up.md): thresholds 0.5 or 0.7 hid 5-8 faces fewer for 0.2%
   // less area.
   FaceOptions o;
-  // On video it backs YuNet up rather than leading: all its passes are
-  // swept, the tracker holds its finds in between, and YuNet's native
-  // pass still runs on every frame. Stills get every pass.
-  o.first_scale_every_frame = false;
+  // It costs about twice YuNet's time per pixel, so each of its passes is
+  // capped at about a megapixel: 2x up to about 640x384 (every faces-dev
+  // photo is smaller), 1.38x at 960x540, only the native pass at 1280x720,
+  // 0.69x at 1080p, where YuNet's 2x tiles look for the smallest faces.
+  // Sweeping its native pass instead, uncapped, cost as much and leaked on
+  // a zoom clip (docs/speed.md).
+  o.max_pass_pixels = 1280.0 * 768;
   return o;
 }
 
