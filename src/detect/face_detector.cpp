@@ -3,6 +3,7 @@
 #include "veil/core/error.hpp"
 #include "detect/bgr_image.hpp"
 #include "detect/nms.hpp"
+#include "detect/pass_rules.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -130,22 +131,13 @@ void FaceDetector::run_network(const cv::Mat& image, cv::Size frame, const Detec
   // The exact factors after rounding to whole pixels.
   const cv::Rect& region = pass.region;
   cv::Point2f scale(float(image.cols) / region.width, float(image.rows) / region.height);
-  // A face touching an edge of a tile or focus window that is inside the
-  // frame was cut by it: it is whole in the neighbouring tile, or, for a
-  // window, is not the face the window is for.
-  const float margin = 2.f;
-  auto cut = [&](const cv::Rect2f& box) {
-    return (region.x > 0 && box.x < region.x + margin) || (region.y > 0 && box.y < region.y + margin) ||
-           (region.br().x < frame.width && box.br().x > region.br().x - margin) ||
-           (region.br().y < frame.height && box.br().y > region.br().y - margin);
-  };
   for (Detection& d : faces) {
     cv::Rect2f b = d.box;
     if (mirrored) b.x = image.cols - b.x - b.width;  // back to the unmirrored region
     d.cls = ObjectClass::kFace;
     d.box = cv::Rect2f(b.x / scale.x + region.x, b.y / scale.y + region.y, b.width / scale.x, b.height / scale.y);
     if (d.score < threshold_for_height(d.box.height)) continue;
-    if (cut(d.box)) continue;
+    if (cut_by_region(d.box, region, frame, /*margin=*/2.f)) continue;
     out->push_back(std::move(d));
   }
 }

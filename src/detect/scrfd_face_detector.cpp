@@ -19,11 +19,6 @@ ScrfdFaceDetector::ScrfdFaceDetector(const std::filesystem::path& model_file, co
   output_names_.assign(names.begin(), names.begin() + 6);
 }
 
-FaceOptions ScrfdFaceDetector::default_options() {
-  FaceOptions o;
-  return o;
-}
-
 void ScrfdFaceDetector::detect_faces(const cv::Mat& image, Detections* out) {
   const cv::Size padded((image.cols + 31) / 32 * 32, (image.rows + 31) / 32 * 32);
   thread_local InputTensor input;

@@ -17,8 +17,6 @@ class ScrfdFaceDetector : public FaceDetector {
   // Throws veil::Error when the file is missing or is not an SCRFD model.
   ScrfdFaceDetector(const std::filesystem::path& model_file, const FaceOptions& options);
   std::string name() const override { return "scrfd"; }
-  // The options it runs with by default (measured on faces-dev).
-  static FaceOptions default_options();
 
  protected:
   void detect_faces(const cv::Mat& image, Detections* out) override;

@@ -1,6 +1,7 @@
 #include "detect/tiled_plate_detector.hpp"
 
 #include "detect/bgr_image.hpp"
+#include "detect/pass_rules.hpp"
 #include "detect/nms.hpp"
 #include "veil/core/error.hpp"
 
@@ -133,23 +134,15 @@ Detections TiledPlateDetector::run(const cv::Mat& input, const DetectorPass& pas
   OnnxSession::Outputs outs = session_->run(tensor, {session_->output_names().at(0)});
   Detections candidates = decode(outs[0], lb);
 
-  // Edges of this region that are inside the frame: a plate touching one
-  // of them was cut by the tiling.
   const cv::Rect frame(0, 0, bgr.cols, bgr.rows);
-  const bool is_tile = region != frame;
-  const float margin = 2.f;
   Detections found;
   for (Detection& d : candidates) {
     // Before clipping: the box's own shape and size.
     if (!plausible(d.box, frame.size()) || d.score < threshold_for_height(d.box.height)) continue;
     d.box &= cv::Rect2f(0.f, 0.f, float(bgr.cols), float(bgr.rows));
     if (d.box.width <= 0 || d.box.height <= 0) continue;
-    if (is_tile) {
-      bool cut = (region.x > 0 && d.box.x < region.x + margin) || (region.y > 0 && d.box.y < region.y + margin) ||
-                 (region.br().x < bgr.cols && d.box.br().x > region.br().x - margin) ||
-                 (region.br().y < bgr.rows && d.box.br().y > region.br().y - margin);
-      if (cut) continue;
-    }
+    // A plate touching an inner edge of a tile was cut by the tiling.
+    if (cut_by_region(d.box, region, frame.size(), /*margin=*/2.f)) continue;
     for (cv::Point2f& p : d.corners) {
       p.x = std::clamp(p.x, 0.f, float(bgr.cols));
       p.y = std::clamp(p.y, 0.f, float(bgr.rows));

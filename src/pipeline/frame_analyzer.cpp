@@ -49,7 +49,7 @@ const std::map<std::string, Family>& families() {
          return std::make_unique<RetinaFaceDetector>(f, with_threshold(RetinaFaceDetector::default_options(), options));
        }}},
       {"scrfd", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<ScrfdFaceDetector>(f, with_threshold(ScrfdFaceDetector::default_options(), options));
+         return std::make_unique<ScrfdFaceDetector>(f, with_threshold(FaceOptions{}, options));
        }}},
       {"hyperlpr3", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
          return std::make_unique<HyperLprPlateDetector>(f, with_threshold(PlateOptions{}, options));
