@@ -2,6 +2,7 @@
 // pipeline, prints progress and a summary. All real work lives in the library.
 #include "progress_bar.hpp"
 #include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
 #include "veil/eval/evaluator.hpp"
 #include "veil/models/model_manifest.hpp"
 #include "veil/pipeline/anonymizer.hpp"
@@ -21,6 +22,7 @@ extern "C" {
 #include <malloc.h>
 #endif
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -28,6 +30,18 @@ extern "C" {
 namespace {
 
 using namespace veil;
+
+// Ctrl-C and SIGTERM ask the pipeline to stop between frames, so that every
+// unfinished output is discarded (temporary files removed, uploads
+// aborted). A second signal ends the process at once.
+void on_stop_signal(int signal) {
+  if (stop_requested()) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  request_stop();
+}
 
 // "black", "white", "gray", "R,G,B" or "#RRGGBB" (RGB order) -> BGR scalar.
 cv::Scalar parse_color(const std::string& text) {
@@ -69,7 +83,7 @@ struct AnonymizeArgs {
   float mask_scale = 1.3f, plate_mask_scale = 1.15f;
   int block_size = 0;
   std::optional<int> crf;
-  bool strip_metadata = false, quiet = false, no_download = false, no_tracking = false;
+  bool strip_metadata = false, quiet = false, no_download = false, no_tracking = false, s3_path_style = false;
   int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
   int sweep = AnonymizeOptions{}.sweep_frames, threads = 0;
 };
@@ -118,15 +132,20 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->capture_default_str();
   app.add_flag("--no-tracking", a.no_tracking, "video: analyse every frame on its own (no gap filling, no look-ahead)");
   app.add_flag("--offline", a.no_download, "never download models; use VEIL_MODEL_DIR or the cache only");
+  app.add_flag("--s3-path-style", a.s3_path_style,
+               "address s3:// buckets as ENDPOINT/bucket/key (MinIO and most local servers; automatic for "
+               "localhost and IP endpoints)");
 }
 
 void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
-  app.add_option("input", a.input, "video, image, or folder of them")->required();
-  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder")->required();
+  app.add_option("input", a.input, "video, image, or folder of them; or s3://bucket/key, s3://bucket/prefix/")
+      ->required();
+  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder; or an s3:// URL")
+      ->required();
   add_detection_options(app, a);
   app.add_option("--block-size", a.block_size, "pixelate block size in pixels (0: scale with the object)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--detections", a.detections, "write detections as JSON Lines to this file");
+  app.add_option("--detections", a.detections, "write detections as JSON Lines to this file (or s3:// URL)");
   app.add_option("--image-format", a.image_format, "images inside a folder: same, png or jpg")
       ->check(CLI::IsMember({"same", "png", "jpg"}))
       ->capture_default_str();
@@ -152,6 +171,7 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.plate_models = a.plate_models;
   o.detection.allow_noncommercial = a.allow_noncommercial;
   o.detection.threads = a.threads;
+  o.storage.force_path_style = a.s3_path_style;
   o.sweep_frames = a.sweep;
   if (a.no_tracking) {
     o.tracking.reset();
@@ -215,7 +235,8 @@ struct EvalArgs {
 };
 
 void add_eval(CLI::App& app, EvalArgs& e) {
-  app.add_option("input", e.detection.input, "folder of annotated images, or a video labelled in veil format")
+  app.add_option("input", e.detection.input,
+                 "folder of annotated images, or a video labelled in veil format (or an s3:// prefix or object)")
       ->required();
   app.add_option("--annotations", e.annotations, "annotation file or folder")->required();
   app.add_option("--format", e.format, "annotation format")
@@ -328,6 +349,8 @@ int main(int argc, char** argv) {
   models->add_flag("--offline", models_offline, "never download; report what is missing");
 
   CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   try {
     if (*anonymize) {
       if (anon.quiet) spdlog::set_level(spdlog::level::warn);
@@ -336,6 +359,10 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return run_eval(eval);
     if (*models) return run_models(models_json, models_offline);
   } catch (const std::exception& ex) {
+    if (stop_requested()) {
+      fmt::print(stderr, "veil: interrupted; unfinished outputs were discarded\n");
+      return 130;  // as a shell reports a command ended by SIGINT
+    }
     fmt::print(stderr, "veil: error: {}\n", ex.what());
     return 1;
   }

@@ -21,6 +21,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev
+  libpugixml-dev libinih-dev               # S3: XML bodies, ~/.aws config files
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py

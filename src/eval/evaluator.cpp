@@ -2,9 +2,9 @@
 
 #include "veil/core/error.hpp"
 #include "veil/io/media_io.hpp"
+#include "io/media_listing.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
 
-#include <opencv2/imgcodecs.hpp>
 
 #include <array>
 
@@ -21,20 +21,21 @@ cv::Mat hidden_mask(const Redactor& redactor, cv::Size size, const Detections& d
 
 // The image for an annotation stem, looked up as coverage.py does: first
 // stem + a known extension in the folder itself, then anywhere below it.
-std::map<std::string, fs::path> index_images(const fs::path& folder) {
+std::map<std::string, std::string> index_images(const MediaListing& listing) {
   static const std::array<const char*, 7> preference = {".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".bmp", ".webp"};
-  std::map<std::string, fs::path> top, below;
-  for (const auto& e : fs::recursive_directory_iterator(folder)) {
-    if (!e.is_regular_file() || media_kind_for_path(e.path()) != MediaKind::kImage) continue;
-    std::string stem = e.path().stem().string();
-    if (e.path().parent_path() == folder) {
-      auto rank = [&](const fs::path& p) {
-        auto it = std::find(preference.begin(), preference.end(), p.extension().string());
-        return it - preference.begin();
-      };
-      if (!top.count(stem) || rank(e.path()) < rank(top[stem])) top[stem] = e.path();
+  std::map<std::string, std::string> top, below;
+  auto rank = [&](const std::string& p) {
+    auto it = std::find(preference.begin(), preference.end(), fs::path(p).extension().string());
+    return it - preference.begin();
+  };
+  for (const auto& e : listing.files) {
+    if (!e.problem.empty() || media_kind_for_path(e.relative) != MediaKind::kImage) continue;
+    const fs::path rel(e.relative);
+    const std::string stem = rel.stem().string();
+    if (!rel.has_parent_path()) {
+      if (!top.count(stem) || rank(e.relative) < rank(top[stem])) top[stem] = e.location;
     } else if (!below.count(stem)) {
-      below[stem] = e.path();
+      below[stem] = e.location;
     }
   }
   for (auto& [stem, p] : below) top.emplace(stem, p);
@@ -67,21 +68,24 @@ RecallReport evaluate_frames(FrameSource& source, const GroundTruth& truth, cons
   return meter.report();
 }
 
-RecallReport evaluate(const fs::path& input, const EvalOptions& options, const ModelStore& store,
+RecallReport evaluate(const std::string& input, const EvalOptions& options, const ModelStore& store,
                       ProgressListener* progress) {
   GroundTruth truth = load_ground_truth(options.annotations, options.format, options.only_class);
-  std::error_code ec;
-  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder");
+  const StorageOptions& storage = options.anonymize.storage;
+  const MediaListing listing = list_media(input, "", storage);
   if (!truth.frames.empty()) {
-    std::unique_ptr<FrameSource> source = open_source(input);
+    if (listing.is_folder) throw Error(input + ": expected the one video or image the annotations label");
+    std::unique_ptr<FrameSource> source = open_source(input, storage);
     return evaluate_frames(*source, truth, options, store, progress);
   }
-  if (!fs::is_directory(input, ec)) throw Error(input.string() + ": expected a folder of annotated images");
+  if (!listing.is_folder) throw Error(input + ": expected a folder of annotated images");
   FrameAnalyzer analyzer(options.anonymize.detection, store);
   Redactor redactor(options.anonymize.redact);
   RecallMeter meter(options.anonymize.redact.fill_color);
-  std::map<std::string, fs::path> images = index_images(input);
-  if (progress) progress->on_file_start(input.filename().string(), static_cast<std::int64_t>(truth.images.size()));
+  std::map<std::string, std::string> images = index_images(listing);
+  if (progress) {
+    progress->on_file_start(fs::path(input).filename().string(), static_cast<std::int64_t>(truth.images.size()));
+  }
   for (const auto& [stem, boxes] : truth.images) {
     auto it = images.find(stem);
     if (it == images.end()) {
@@ -89,8 +93,7 @@ RecallReport evaluate(const fs::path& input, const EvalOptions& options, const M
       continue;
     }
     Frame f;
-    f.image = cv::imread(it->second.string(), cv::IMREAD_COLOR);
-    if (f.image.empty()) throw Error(it->second.string() + ": not a readable image");
+    open_source(it->second, storage)->read(f);
     AnalysisStage stage(analyzer, options.anonymize.tracking);
     std::vector<AnalyzedFrame> ready = stage.push(std::move(f));
     for (auto& a : stage.flush()) ready.push_back(std::move(a));

@@ -1,4 +1,4 @@
-#include "veil/io/atomic_output.hpp"
+#include "io/atomic_output.hpp"
 
 #include "veil/core/error.hpp"
 
@@ -13,7 +13,8 @@ namespace {
 std::atomic<unsigned> g_counter{0};
 }
 
-AtomicOutput::AtomicOutput(fs::path destination) : destination_(std::move(destination)) {
+AtomicOutput::AtomicOutput(fs::path destination)
+    : destination_(std::move(destination)), name_(destination_.string()) {
   fs::path dir = destination_.parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;

@@ -14,8 +14,27 @@ ImageSource::ImageSource(const fs::path& input) {
   // IMREAD_COLOR applies the EXIF orientation, so detection sees the picture
   // upright, as a viewer would show it.
   image_ = cv::imread(input.string(), cv::IMREAD_COLOR);
-  if (image_.empty()) throw Error(input.string() + ": not a readable image");
-  info_.description = input.string();
+  decoded(input.string());
+}
+
+ImageSource::ImageSource(ObjectReader& object) {
+  // Larger than any photograph; a bigger object is not an image to load whole.
+  constexpr std::int64_t kMaxImageBytes = 512 << 20;
+  if (object.size() > kMaxImageBytes) throw Error(object.url() + ": too large for an image");
+  std::vector<uchar> bytes(std::size_t(object.size()));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const std::size_t n = object.read_at(std::int64_t(done), bytes.data() + done, bytes.size() - done);
+    if (n == 0) throw Error(object.url() + ": the object ended early");
+    done += n;
+  }
+  if (!bytes.empty()) image_ = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  decoded(object.url());
+}
+
+void ImageSource::decoded(const std::string& name) {
+  if (image_.empty()) throw Error(name + ": not a readable image");
+  info_.description = name;
   info_.width = image_.cols;
   info_.height = image_.rows;
   info_.frame_count = 1;
@@ -30,28 +49,29 @@ bool ImageSource::read(Frame& out) {
   return true;
 }
 
-ImageSink::ImageSink(const fs::path& output) : out_(output) {
-  if (!cv::haveImageWriter(output.string())) {
-    throw Error(output.string() + ": no image writer for this extension");
+ImageSink::ImageSink(const std::string& output, const StorageOptions& storage) {
+  if (!cv::haveImageWriter(fs::path(output).filename().string())) {
+    throw Error(output + ": no image writer for this extension");
   }
+  out_ = open_output_file(output, storage);
 }
 
 void ImageSink::write(const Frame& frame) {
-  if (written_) throw Error(out_.destination().string() + ": an image output takes exactly one frame");
+  if (written_) throw Error(out_->destination() + ": an image output takes exactly one frame");
   std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, 95};
   bool ok = false;
   try {
-    ok = cv::imwrite(out_.temp_path().string(), frame.image, params);
+    ok = cv::imwrite(out_->temp_path().string(), frame.image, params);
   } catch (const cv::Exception& ex) {
-    throw Error(out_.destination().string() + ": cannot write image: " + ex.what());
+    throw Error(out_->destination() + ": cannot write image: " + ex.what());
   }
-  if (!ok) throw Error(out_.destination().string() + ": cannot write image");
+  if (!ok) throw Error(out_->destination() + ": cannot write image");
   written_ = true;
 }
 
 void ImageSink::finish() {
-  if (!written_) throw Error(out_.destination().string() + ": no frame to write");
-  out_.commit();
+  if (!written_) throw Error(out_->destination() + ": no frame to write");
+  out_->commit();
 }
 
 }  // namespace veil

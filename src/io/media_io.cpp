@@ -33,34 +33,40 @@ MediaKind media_kind_for_path(const fs::path& path) {
   return MediaKind::kUnknown;
 }
 
-std::unique_ptr<FrameSource> open_source(const fs::path& input) {
+std::unique_ptr<FrameSource> open_source(const std::string& input, const StorageOptions& storage) {
   std::error_code ec;
-  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file");
-  switch (media_kind_for_path(input)) {
-    case MediaKind::kImage: return std::make_unique<ImageSource>(input);
-    case MediaKind::kVideo: return std::make_unique<VideoSource>(input);
-    case MediaKind::kUnknown: break;
+  if (!is_object_url(input) && !fs::exists(input, ec)) throw Error(input + ": no such file");
+  const MediaKind kind = media_kind_for_path(input);
+  if (kind == MediaKind::kUnknown) {
+    throw Error(input + ": unsupported file type '" + fs::path(input).extension().string() +
+                "' (expected a video such as .mp4/.mov/.mkv/.avi or an image such as .jpg/.png)");
   }
-  throw Error(input.string() + ": unsupported file type '" + input.extension().string() +
-              "' (expected a video such as .mp4/.mov/.mkv/.avi or an image such as .jpg/.png)");
+  if (is_object_url(input)) {
+    ObjectLocation loc = open_object_location(input, storage);
+    std::unique_ptr<ObjectReader> reader = loc.store->open(loc.key);
+    if (kind == MediaKind::kImage) return std::make_unique<ImageSource>(*reader);
+    return std::make_unique<VideoSource>(std::move(reader));
+  }
+  if (kind == MediaKind::kImage) return std::make_unique<ImageSource>(input);
+  return std::make_unique<VideoSource>(fs::path(input));
 }
 
-std::unique_ptr<FrameSink> open_sink(const fs::path& output, FrameSource& source,
-                                     const VideoEncodeOptions& options) {
+std::unique_ptr<FrameSink> open_sink(const std::string& output, FrameSource& source,
+                                     const VideoEncodeOptions& options, const StorageOptions& storage) {
   MediaKind out_kind = media_kind_for_path(output);
   if (out_kind == MediaKind::kUnknown) {
-    throw Error(output.string() + ": unsupported output type '" + output.extension().string() + "'");
+    throw Error(output + ": unsupported output type '" + fs::path(output).extension().string() + "'");
   }
   if (auto* video = dynamic_cast<VideoSource*>(&source)) {
     if (out_kind != MediaKind::kVideo) {
-      throw Error(output.string() + ": a video input needs a video output (.mp4, .mov, .mkv, ...)");
+      throw Error(output + ": a video input needs a video output (.mp4, .mov, .mkv, ...)");
     }
-    return std::make_unique<VideoSink>(output, *video, options);
+    return std::make_unique<VideoSink>(output, *video, options, storage);
   }
   if (out_kind != MediaKind::kImage) {
-    throw Error(output.string() + ": an image input needs an image output (.jpg, .png, ...)");
+    throw Error(output + ": an image input needs an image output (.jpg, .png, ...)");
   }
-  return std::make_unique<ImageSink>(output);
+  return std::make_unique<ImageSink>(output, storage);
 }
 
 }  // namespace veil

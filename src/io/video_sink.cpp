@@ -101,13 +101,15 @@ bool container_accepts(const AVOutputFormat* oformat, const AVCodecParameters* p
   }
 }
 
-// AtomicOutput's messages may name only the folder; the user looks for the
-// file they asked for. (A prvalue return: AtomicOutput cannot move.)
-AtomicOutput open_atomic_output(const fs::path& output) {
+// The output file's messages may name only the folder; the user looks for
+// the file they asked for.
+std::unique_ptr<OutputFile> open_output(const std::string& output, const StorageOptions& storage) {
   try {
-    return AtomicOutput(output);
+    return open_output_file(output, storage);
   } catch (const Error& e) {
-    throw Error(output.string() + ": " + e.what());
+    const std::string what = e.what();
+    if (what.rfind(output, 0) == 0) throw;
+    throw Error(output + ": " + what);
   }
 }
 
@@ -126,9 +128,10 @@ void VideoSink::OutputDeleter::operator()(AVFormatContext* p) const {
   avformat_free_context(p);
 }
 
-VideoSink::VideoSink(const fs::path& output, VideoSource& source, const VideoEncodeOptions& options)
+VideoSink::VideoSink(const std::string& output, VideoSource& source, const VideoEncodeOptions& options,
+                     const StorageOptions& storage)
     : source_(source),
-      file_(open_atomic_output(output)),
+      file_(open_output(output, storage)),
       strip_metadata_(options.strip_metadata),
       copy_streams_(options.copy_other_streams) {
   if (copy_streams_ && source_.started()) {
@@ -145,7 +148,7 @@ VideoSink::VideoSink(const fs::path& output, VideoSource& source, const VideoEnc
   AVFormatContext* oc = output_.get();
   int err = 0;
   if (!(oc->oformat->flags & AVFMT_NOFILE)) {
-    err = avio_open(&oc->pb, file_.temp_path().c_str(), AVIO_FLAG_WRITE);
+    err = avio_open(&oc->pb, file_->temp_path().c_str(), AVIO_FLAG_WRITE);
     if (err < 0) fail("cannot create the file", err);
   }
   AVDictionary* mux_options = nullptr;
@@ -173,7 +176,7 @@ VideoSink::~VideoSink() {
 }
 
 void VideoSink::fail(const std::string& what, int err) const {
-  std::string msg = file_.destination().string() + ": " + what;
+  std::string msg = file_->destination() + ": " + what;
   if (err < 0) msg += " (" + av::error_text(err) + ")";
   throw Error(msg);
 }
@@ -181,11 +184,11 @@ void VideoSink::fail(const std::string& what, int err) const {
 void VideoSink::open_container() {
   // Guess from the destination: the temporary name ends in ".tmp.mp4" too,
   // but the destination is what the user asked for.
-  const std::string name = file_.destination().filename().string();
+  const std::string name = fs::path(file_->destination()).filename().string();
   const AVOutputFormat* format = av_guess_format(nullptr, name.c_str(), nullptr);
   if (!format) fail("unknown container for this file extension");
   AVFormatContext* oc = nullptr;
-  int err = avformat_alloc_output_context2(&oc, format, nullptr, file_.temp_path().c_str());
+  int err = avformat_alloc_output_context2(&oc, format, nullptr, file_->temp_path().c_str());
   if (err < 0 || !oc) fail("cannot set up the container", err);
   output_.reset(oc);
 }
@@ -293,13 +296,13 @@ void VideoSink::add_copied_streams() {
     // the output without being anonymized.
     if (type != AVMEDIA_TYPE_AUDIO && type != AVMEDIA_TYPE_SUBTITLE && type != AVMEDIA_TYPE_DATA) {
       spdlog::warn("{}: not copying stream {} ({} {}): only the main video is anonymized",
-                   file_.destination().string(), i, av_get_media_type_string(type) ? av_get_media_type_string(type) : "unknown",
+                   file_->destination(), i, av_get_media_type_string(type) ? av_get_media_type_string(type) : "unknown",
                    codec_name);
       continue;
     }
     if (!container_accepts(oc->oformat, in->codecpar)) {
       spdlog::warn("{}: not copying stream {} ({}): the {} container cannot hold it",
-                   file_.destination().string(), i, codec_name, oc->oformat->name);
+                   file_->destination(), i, codec_name, oc->oformat->name);
       continue;
     }
     AVStream* out = avformat_new_stream(oc, nullptr);
@@ -468,7 +471,7 @@ void VideoSink::finish() {
     int err = avio_closep(&oc->pb);
     if (err < 0) fail("cannot finish the file", err);
   }
-  file_.commit();
+  file_->commit();
 }
 
 }  // namespace veil

@@ -81,18 +81,91 @@ bool is_yuv(AVPixelFormat fmt) {
 
 }  // namespace
 
-VideoSource::VideoSource(const fs::path& input) : path_(input) {
-  info_.description = input.string();
-  info_.is_video = true;
+namespace {
 
+// libav's custom I/O callbacks over an ObjectReader: reads at a position,
+// seeks by moving it. The reader's read-ahead keeps the network busy while
+// the decoder works.
+struct ObjectIo {
+  ObjectReader* reader;
+  std::int64_t position = 0;
+  std::string error;  // the reader's message, reported instead of libav's EIO
+};
+
+int read_object(void* opaque, uint8_t* buf, int size) {
+  auto* io = static_cast<ObjectIo*>(opaque);
+  try {
+    const std::size_t n = io->reader->read_at(io->position, buf, std::size_t(size));
+    if (n == 0) return AVERROR_EOF;
+    io->position += std::int64_t(n);
+    return int(n);
+  } catch (const std::exception& ex) {
+    io->error = ex.what();
+    return AVERROR(EIO);
+  }
+}
+
+int64_t seek_object(void* opaque, int64_t offset, int whence) {
+  auto* io = static_cast<ObjectIo*>(opaque);
+  const std::int64_t size = io->reader->size();
+  switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE: return size;
+    case SEEK_SET: io->position = offset; break;
+    case SEEK_CUR: io->position += offset; break;
+    case SEEK_END: io->position = size + offset; break;
+    default: return AVERROR(EINVAL);
+  }
+  return io->position;
+}
+
+}  // namespace
+
+void av::IoDeleter::operator()(AVIOContext* p) const {
+  if (!p) return;
+  av_freep(&p->buffer);
+  delete static_cast<ObjectIo*>(p->opaque);
+  avio_context_free(&p);
+}
+
+VideoSource::VideoSource(const fs::path& input) : name_(input.string()) {
   std::error_code ec;
   if (!fs::exists(input, ec)) fail("file not found");
   if (!fs::is_regular_file(input, ec)) fail("not a regular file");
-
   AVFormatContext* ic = nullptr;
   int err = avformat_open_input(&ic, input.c_str(), nullptr, nullptr);
   if (err < 0) fail("not a readable media file", err);
   input_.reset(ic);
+  open_streams();
+}
+
+VideoSource::VideoSource(std::unique_ptr<ObjectReader> object) : name_(object->url()), object_(std::move(object)) {
+  // 256 KiB per read call; the reader fetches larger ranges behind it.
+  constexpr int kBufferSize = 256 << 10;
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (!buffer) fail("out of memory");
+  auto* io = new ObjectIo{object_.get(), 0, {}};
+  io_.reset(avio_alloc_context(buffer, kBufferSize, 0, io, read_object, nullptr, seek_object));
+  if (!io_) {
+    av_free(buffer);
+    delete io;
+    fail("out of memory");
+  }
+  AVFormatContext* ic = avformat_alloc_context();
+  if (!ic) fail("out of memory");
+  ic->pb = io_.get();
+  ic->flags |= AVFMT_FLAG_CUSTOM_IO;
+  // The key's name lets the demuxer use its extension as a hint.
+  int err = avformat_open_input(&ic, name_.c_str(), nullptr, nullptr);  // frees ic on failure
+  if (err < 0) fail("not a readable media file", err);
+  input_.reset(ic);
+  open_streams();
+}
+
+void VideoSource::open_streams() {
+  info_.description = name_;
+  info_.is_video = true;
+  AVFormatContext* ic = input_.get();
+  int err = 0;
   if (is_non_video_demuxer(ic->iformat->name)) {
     fail(std::string("not a video file (detected as '") + ic->iformat->name + "')");
   }
@@ -152,8 +225,13 @@ VideoSource::VideoSource(const fs::path& input) : path_(input) {
 VideoSource::~VideoSource() = default;
 
 void VideoSource::fail(const std::string& what, int err) const {
-  std::string msg = path_.string() + ": " + what;
-  if (err < 0) msg += " (" + av::error_text(err) + ")";
+  std::string msg = name_ + ": " + what;
+  const std::string io_error = io_ ? static_cast<const ObjectIo*>(io_->opaque)->error : "";
+  if (!io_error.empty()) {
+    msg += " (" + io_error + ")";
+  } else if (err < 0) {
+    msg += " (" + av::error_text(err) + ")";
+  }
   throw Error(msg);
 }
 
@@ -186,6 +264,11 @@ void VideoSource::feed_decoder() {
   AVPacket* pkt = packet_.get();
   for (;;) {
     int err = av_read_frame(input_.get(), pkt);
+    if (err == AVERROR_EOF && io_ && !static_cast<const ObjectIo*>(io_->opaque)->error.empty()) {
+      // Demuxers report a failed read as the end of the file; a stream that
+      // ended early must fail, not end the output early.
+      fail("cannot read the object");
+    }
     if (err == AVERROR_EOF) {
       // Flush: the decoder still holds frames (reordering, threads).
       input_ended_ = true;
@@ -232,7 +315,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
 
   if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
     spdlog::warn("{}: video frame {} is damaged; it is kept with the decoder's concealment",
-                 path_.string(), next_index_);
+                 name_, next_index_);
     warned_damage_ = true;  // once: a damaged stream would flood the log
   }
 

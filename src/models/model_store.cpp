@@ -1,7 +1,7 @@
 #include "veil/models/model_store.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/io/atomic_output.hpp"
+#include "io/atomic_output.hpp"
 #include "veil/models/sha256.hpp"
 
 #include <curl/curl.h>

@@ -1,6 +1,8 @@
 #include "veil/pipeline/anonymizer.hpp"
 
 #include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
+#include "io/media_listing.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
 #include "veil/pipeline/sidecar_writer.hpp"
 
@@ -14,30 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Files under `dir` that Veil can process, sorted for a stable order. Skips
-// anything under `exclude` (the output folder may sit inside the input).
-std::vector<fs::path> media_files_under(const fs::path& dir, const fs::path& exclude) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  fs::path ex = fs::weakly_canonical(exclude, ec);
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory() && fs::weakly_canonical(it->path()) == ex) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && media_kind_for_path(it->path()) != MediaKind::kUnknown) {
-      files.push_back(it->path());
-    }
-  }
-  if (ec) throw Error("cannot list folder " + dir.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 bool same_file(const fs::path& a, const fs::path& b) {
   std::error_code ec;
   return fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
+bool same_location(const std::string& a, const std::string& b) {
+  if (is_object_url(a) || is_object_url(b)) return a == b;
+  return same_file(a, b);
 }
 
 }  // namespace
@@ -62,53 +48,54 @@ StageSettings stage_settings(const AnonymizeOptions& options, const SourceInfo& 
 Anonymizer::Anonymizer(AnonymizeOptions options, const ModelStore& store)
     : options_(std::move(options)), analyzer_(options_.detection, store), redactor_(options_.redact) {}
 
-RunStats Anonymizer::run(const fs::path& input, const fs::path& output, ProgressListener* progress) {
+RunStats Anonymizer::run(const std::string& input, const std::string& output, ProgressListener* progress) {
   auto start = std::chrono::steady_clock::now();
   RunStats stats;
-  std::error_code ec;
-  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder");
-  if (same_file(input, output)) throw Error(output.string() + ": output would overwrite the input");
+  if (same_location(input, output)) throw Error(output + ": output would overwrite the input");
+  const MediaListing listing = list_media(input, output, options_.storage);
 
   std::unique_ptr<SidecarWriter> sidecar;
-  if (options_.detections_path) sidecar = std::make_unique<SidecarWriter>(*options_.detections_path);
+  if (options_.detections_path) sidecar = std::make_unique<SidecarWriter>(*options_.detections_path, options_.storage);
 
-  if (fs::is_directory(input, ec)) {
-    if (fs::exists(output, ec) && !fs::is_directory(output, ec)) {
-      throw Error(output.string() + ": input is a folder, so the output must be a folder too");
+  if (listing.is_folder) {
+    if (!is_object_url(output)) {
+      std::error_code ec;
+      if (fs::exists(output, ec) && !fs::is_directory(output, ec)) {
+        throw Error(output + ": input is a folder, so the output must be a folder too");
+      }
+      fs::create_directories(output, ec);
+      if (ec) throw Error("cannot create output folder " + output + ": " + ec.message());
     }
-    fs::create_directories(output, ec);
-    if (ec) throw Error("cannot create output folder " + output.string() + ": " + ec.message());
-    std::vector<fs::path> files = media_files_under(input, output);
-    if (files.empty()) throw Error(input.string() + ": no videos or images in this folder");
-    for (const auto& file : files) {
-      // Lexically: fs::relative resolves symlinks, and a linked file's
-      // path relative to the folder then climbs out of it ("../../x.jpg"),
-      // which put its output outside the output folder, over the very file
-      // it was read from.
-      fs::path rel = file.lexically_relative(input);
-      fs::path dest = output / output_path_for(rel, options_.image_format);
+    if (listing.files.empty()) throw Error(input + ": no videos or images in this folder");
+    for (const auto& file : listing.files) {
+      const std::string dest = join_location(output, output_path_for(file.relative, options_.image_format).generic_string());
       try {
-        if (rel.empty() || *rel.begin() == "..") throw Error(file.string() + ": not inside " + input.string());
-        if (same_file(file, dest)) throw Error(dest.string() + ": output would overwrite the input");
-        fs::create_directories(dest.parent_path());
-        run_file(file, dest, rel.string(), sidecar.get(), stats, progress);
+        if (!file.problem.empty()) throw Error(file.problem);
+        if (same_location(file.location, dest)) throw Error(dest + ": output would overwrite the input");
+        if (!is_object_url(dest)) fs::create_directories(fs::path(dest).parent_path());
+        run_file(file.location, dest, file.relative, sidecar.get(), stats, progress);
       } catch (const std::exception& ex) {
+        if (stop_requested()) throw;
         spdlog::error("{}", ex.what());
         stats.failures.push_back(ex.what());
       }
     }
   } else {
-    run_file(input, output, input.filename().string(), sidecar.get(), stats, progress);
+    const MediaEntry& file = listing.files.front();
+    // "-o s3://bucket/folder/" names where the file goes, under its own name.
+    const bool to_prefix = is_object_url(output) && output.back() == '/';
+    run_file(file.location, to_prefix ? output + file.relative : output, file.relative, sidecar.get(), stats,
+             progress);
   }
   if (sidecar) sidecar->finish();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }
 
-void Anonymizer::run_file(const fs::path& input, const fs::path& output, const std::string& label,
+void Anonymizer::run_file(const std::string& input, const std::string& output, const std::string& label,
                           SidecarWriter* sidecar, RunStats& stats, ProgressListener* progress) {
-  std::unique_ptr<FrameSource> source = open_source(input);
-  std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode);
+  std::unique_ptr<FrameSource> source = open_source(input, options_.storage);
+  std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode, options_.storage);
   if (progress) progress->on_file_start(label, source->info().frame_count);
   const StageSettings stage = stage_settings(options_, source->info());
   AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
@@ -130,13 +117,16 @@ void Anonymizer::run_file(const fs::path& input, const fs::path& output, const s
   };
   Frame frame;
   try {
-    while (source->read(frame)) emit(analysis.push(std::move(frame)));
+    while (source->read(frame)) {
+      throw_if_stop_requested();
+      emit(analysis.push(std::move(frame)));
+    }
     emit(analysis.flush());
   } catch (const Error& ex) {
     // Fail closed: nothing reaches the destination; the sink's temporary
     // file is removed when it is destroyed unfinished.
     std::string what = ex.what();
-    if (what.rfind(input.string(), 0) != 0) what = input.string() + ": " + what;
+    if (what.rfind(input, 0) != 0) what = input + ": " + what;
     throw Error(what + "; no output written");
   }
   sink->finish();

@@ -13,8 +13,9 @@ namespace {
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 }  // namespace
 
-SidecarWriter::SidecarWriter(const std::filesystem::path& path) : out_(path), stream_(out_.temp_path()) {
-  if (!stream_) throw Error("cannot write detections file " + path.string());
+SidecarWriter::SidecarWriter(const std::string& path, const StorageOptions& storage)
+    : out_(open_output_file(path, storage)), stream_(out_->temp_path()) {
+  if (!stream_) throw Error("cannot write detections file " + path);
 }
 
 void SidecarWriter::write(const std::string& file, const Frame& frame, const Detections& detections) {
@@ -40,13 +41,13 @@ void SidecarWriter::write(const std::string& file, const Frame& frame, const Det
   }
   line["detections"] = std::move(dets);
   stream_ << line.dump() << '\n';
-  if (!stream_) throw Error("write error on detections file " + out_.destination().string());
+  if (!stream_) throw Error("write error on detections file " + out_->destination());
 }
 
 void SidecarWriter::finish() {
   stream_.close();
-  if (stream_.fail()) throw Error("cannot finish detections file " + out_.destination().string());
-  out_.commit();
+  if (stream_.fail()) throw Error("cannot finish detections file " + out_->destination());
+  out_->commit();
 }
 
 }  // namespace veil

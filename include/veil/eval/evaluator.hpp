@@ -19,9 +19,9 @@ struct EvalOptions {
 };
 
 // INPUT is a folder of images (matched to annotations by file stem, as
-// coverage.py does) or, for the veil format, a video or a single image.
-// Throws veil::Error.
-RecallReport evaluate(const std::filesystem::path& input, const EvalOptions& options, const ModelStore& store,
+// coverage.py does) or, for the veil format, a video or a single image; a
+// local path or an object URL (s3://bucket/prefix/). Throws veil::Error.
+RecallReport evaluate(const std::string& input, const EvalOptions& options, const ModelStore& store,
                       ProgressListener* progress = nullptr);
 
 // Scores a stream of frames against per-frame ground truth (keyed by frame

@@ -1,11 +1,14 @@
 #pragma once
 // Still images as one-frame sources and sinks (OpenCV imgcodecs).
-#include "veil/io/atomic_output.hpp"
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/frame_source.hpp"
+#include "veil/io/output_file.hpp"
+#include "veil/storage/object_store.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <string>
 
 namespace veil {
 
@@ -13,10 +16,14 @@ class ImageSource : public FrameSource {
  public:
   // Reads the image now; throws veil::Error when missing or undecodable.
   explicit ImageSource(const std::filesystem::path& input);
+  // Reads the whole object now (images are small); same errors, naming its URL.
+  explicit ImageSource(ObjectReader& object);
   bool read(Frame& out) override;
   const SourceInfo& info() const override { return info_; }
 
  private:
+  void decoded(const std::string& name);  // checks image_, fills info_
+
   SourceInfo info_;
   cv::Mat image_;
   bool done_ = false;
@@ -25,12 +32,13 @@ class ImageSource : public FrameSource {
 class ImageSink : public FrameSink {
  public:
   // The format follows the output's extension. JPEG is written at quality 95.
-  explicit ImageSink(const std::filesystem::path& output);
+  // `output` is a path or an object URL (see open_output_file).
+  explicit ImageSink(const std::string& output, const StorageOptions& storage = {});
   void write(const Frame& frame) override;
   void finish() override;
 
  private:
-  AtomicOutput out_;
+  std::unique_ptr<OutputFile> out_;
   bool written_ = false;
 };
 

@@ -1,8 +1,10 @@
 #pragma once
-// Opens the right source and sink for a path. New kinds of input and output
-// (s3://, live streams) plug in here without touching the pipeline.
+// Opens the right source and sink for a location: a local path or an object
+// URL (s3://bucket/key). New kinds of input and output (live streams) plug
+// in here without touching the pipeline.
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/frame_source.hpp"
+#include "veil/storage/object_store.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -26,11 +28,12 @@ struct VideoEncodeOptions {
 };
 
 // Throws veil::Error naming the input when it is missing or unreadable.
-std::unique_ptr<FrameSource> open_source(const std::filesystem::path& input);
+std::unique_ptr<FrameSource> open_source(const std::string& input, const StorageOptions& storage = {});
 
 // The sink for `output`, configured from the source it mirrors (size, timing,
-// and for video the streams to copy). Throws veil::Error.
-std::unique_ptr<FrameSink> open_sink(const std::filesystem::path& output, FrameSource& source,
-                                     const VideoEncodeOptions& options);
+// and for video the streams to copy). Nothing appears at `output` until the
+// sink's finish(). Throws veil::Error.
+std::unique_ptr<FrameSink> open_sink(const std::string& output, FrameSource& source,
+                                     const VideoEncodeOptions& options, const StorageOptions& storage = {});
 
 }  // namespace veil

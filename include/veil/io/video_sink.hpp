@@ -9,9 +9,9 @@
 // audio/subtitle packets flow straight into the output while frames are read.
 // The source must outlive the sink. write() may run on another thread than
 // read(): muxing is serialised internally.
-#include "veil/io/atomic_output.hpp"
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/media_io.hpp"
+#include "veil/io/output_file.hpp"
 #include "veil/io/video_source.hpp"
 
 #include <cstdint>
@@ -31,10 +31,11 @@ namespace veil {
 
 class VideoSink : public FrameSink {
  public:
-  // Opens the encoder and writes the container header. Throws veil::Error
-  // naming `output` when it cannot be written or the options are invalid.
-  VideoSink(const std::filesystem::path& output, VideoSource& source,
-            const VideoEncodeOptions& options);
+  // Opens the encoder and writes the container header. `output` is a path
+  // or an object URL (see open_output_file). Throws veil::Error naming
+  // `output` when it cannot be written or the options are invalid.
+  VideoSink(const std::string& output, VideoSource& source, const VideoEncodeOptions& options,
+            const StorageOptions& storage = {});
   ~VideoSink() override;
   VideoSink(const VideoSink&) = delete;
   VideoSink& operator=(const VideoSink&) = delete;
@@ -62,7 +63,7 @@ class VideoSink : public FrameSink {
   [[noreturn]] void fail(const std::string& what, int err = 0) const;
 
   VideoSource& source_;
-  AtomicOutput file_;
+  std::unique_ptr<OutputFile> file_;
   bool strip_metadata_;
   bool copy_streams_;
   std::unique_ptr<AVFormatContext, OutputDeleter> output_;

@@ -5,6 +5,7 @@
 // untouched, to the passthrough callback, so that a VideoSink can copy those
 // streams into the output without decoding them.
 #include "veil/io/frame_source.hpp"
+#include "veil/storage/object_store.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +17,7 @@ extern "C" {
 struct AVCodecContext;
 struct AVFormatContext;
 struct AVFrame;
+struct AVIOContext;
 struct AVPacket;
 struct SwsContext;
 }
@@ -29,6 +31,9 @@ struct Deleter {
   void operator()(AVFrame* p) const;
   void operator()(AVPacket* p) const;
   void operator()(SwsContext* p) const;
+};
+struct IoDeleter {
+  void operator()(AVIOContext* p) const;  // frees the buffer and the callbacks' state too
 };
 struct InputDeleter {
   void operator()(AVFormatContext* p) const;  // avformat_close_input
@@ -67,6 +72,9 @@ class VideoSource : public FrameSource {
   // Throws veil::Error naming `input` when it is missing, not a video, or
   // uses a codec that cannot be decoded.
   explicit VideoSource(const std::filesystem::path& input);
+  // Decodes a stored object as it is read (ranged reads, no download first).
+  // Throws veil::Error naming the object's URL.
+  explicit VideoSource(std::unique_ptr<ObjectReader> object);
   ~VideoSource() override;
   VideoSource(const VideoSource&) = delete;
   VideoSource& operator=(const VideoSource&) = delete;
@@ -93,11 +101,15 @@ class VideoSource : public FrameSource {
   // Reads packets until one video packet went to the decoder (or the decoder
   // was told the input ended), passing the others through.
   void feed_decoder();
+  void open_streams();  // after avformat_open_input
   void convert(const AVFrame* frame, Frame& out);
   [[noreturn]] void fail(const std::string& what, int err = 0) const;
 
-  std::filesystem::path path_;
+  std::string name_;  // the path or URL, for messages
   SourceInfo info_;
+  // Declared before input_: the demuxer must close before its I/O goes.
+  std::unique_ptr<ObjectReader> object_;
+  std::unique_ptr<AVIOContext, av::IoDeleter> io_;
   av::InputPtr input_;
   av::Ptr<AVCodecContext> decoder_;
   av::Ptr<AVFrame> frame_;

@@ -35,7 +35,8 @@ struct AnonymizeOptions {
   RedactOptions redact;
   VideoEncodeOptions encode;
   ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder
-  std::optional<std::filesystem::path> detections_path;  // JSON Lines sidecar
+  std::optional<std::string> detections_path;  // JSON Lines sidecar: a path or an object URL
+  StorageOptions storage;  // for s3:// inputs and outputs
 };
 
 struct RunStats {
@@ -71,14 +72,18 @@ class Anonymizer {
   // Loads the models. Throws veil::Error.
   Anonymizer(AnonymizeOptions options, const ModelStore& store);
 
-  // Anonymizes `input` into `output`. For a single file a failure throws
-  // veil::Error and leaves nothing at `output`. For a folder each file that
-  // fails is recorded in RunStats::failures and the others still complete.
-  RunStats run(const std::filesystem::path& input, const std::filesystem::path& output,
-               ProgressListener* progress = nullptr);
+  // Anonymizes `input` into `output`: local paths or object URLs
+  // (s3://bucket/key), in any mix. A folder (or an object prefix ending in
+  // '/') is processed file by file into the same relative paths under
+  // `output`. For a single file a failure throws veil::Error and leaves
+  // nothing at `output`. For a folder each file that fails is recorded in
+  // RunStats::failures and the others still complete. After
+  // veil::request_stop() it throws veil::Error("interrupted") between
+  // frames, leaving nothing of the unfinished file.
+  RunStats run(const std::string& input, const std::string& output, ProgressListener* progress = nullptr);
 
  private:
-  void run_file(const std::filesystem::path& input, const std::filesystem::path& output,
+  void run_file(const std::string& input, const std::string& output,
                 const std::string& label, class SidecarWriter* sidecar, RunStats& stats,
                 ProgressListener* progress);
 

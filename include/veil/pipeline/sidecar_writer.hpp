@@ -9,22 +9,24 @@
 // The file appears at its path only when the run completes.
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
-#include "veil/io/atomic_output.hpp"
+#include "veil/io/output_file.hpp"
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 namespace veil {
 
 class SidecarWriter {
  public:
-  explicit SidecarWriter(const std::filesystem::path& path);
+  // `path` is a local path or an object URL (see open_output_file).
+  explicit SidecarWriter(const std::string& path, const StorageOptions& storage = {});
   void write(const std::string& file, const Frame& frame, const Detections& detections);
   void finish();
 
  private:
-  AtomicOutput out_;
+  std::unique_ptr<OutputFile> out_;
   std::ofstream stream_;
 };
 

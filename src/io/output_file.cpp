@@ -1,0 +1,51 @@
+#include "veil/io/output_file.hpp"
+
+#include "io/atomic_output.hpp"
+#include "veil/core/error.hpp"
+
+#include <atomic>
+#include <unistd.h>
+
+namespace veil {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<unsigned> g_upload_counter{0};
+
+// An object destination: the bytes are written to a local temporary file
+// (most containers seek back while muxing, so they cannot be streamed as
+// written), then uploaded by ObjectStore::upload, which is atomic.
+class UploadOutput : public OutputFile {
+ public:
+  UploadOutput(std::string url, const StorageOptions& storage) : url_(std::move(url)) {
+    location_ = open_object_location(url_, storage);
+    if (location_.key.empty() || location_.key.back() == '/') {
+      throw Error(url_ + ": names a prefix (a folder), expected an object key for a single output");
+    }
+    const fs::path key(location_.key);
+    temp_ = fs::temp_directory_path() / ("veil-upload-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(g_upload_counter++) + key.extension().string());
+  }
+  ~UploadOutput() override {
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+  const fs::path& temp_path() const override { return temp_; }
+  const std::string& destination() const override { return url_; }
+  void commit() override { location_.store->upload(temp_, location_.key); }
+
+ private:
+  std::string url_;
+  ObjectLocation location_;
+  fs::path temp_;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputFile> open_output_file(const std::string& destination, const StorageOptions& storage) {
+  if (is_object_url(destination)) return std::make_unique<UploadOutput>(destination, storage);
+  return std::make_unique<AtomicOutput>(destination);
+}
+
+}  // namespace veil
