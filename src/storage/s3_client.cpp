@@ -252,6 +252,18 @@ Response Client::send(const Request& r, bool allow_not_found) {
     const bool error_in_200 = response.status == 200 && r.method == "POST" &&
                               response.body.find("<Error>") != std::string::npos;
     if (response.status / 100 == 2 && !error_in_200) return response;
+    if (r.method == "HEAD" && response.status >= 400 && response.status != 429 && response.status < 500) {
+      // A HEAD error has no body to say what was wrong (a bad signature, a
+      // missing bucket, ...): ask again with a one-byte GET, whose error
+      // response has one.
+      Request get = r;
+      get.method = "GET";
+      get.headers.push_back("Range: bytes=0-0");
+      int code = CURLE_OK;
+      std::string ignored;
+      Response detail = send_once(get, c, &code, &ignored);
+      if (code == CURLE_OK && detail.status == response.status) response.body = std::move(detail.body);
+    }
     if (response.status == 404 && allow_not_found) return response;
     e = parse_error(response);
     if (error_in_200 && e.code.empty()) e.code = "InternalError";

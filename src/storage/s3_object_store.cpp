@@ -197,7 +197,13 @@ class S3ObjectStore : public ObjectStore {
     r.bucket = bucket_;
     r.key = key;
     s3::Response response = client_->send(r, /*allow_not_found=*/true);
-    if (response.status == 404) return std::nullopt;
+    if (response.status == 404) {
+      // NoSuchBucket is an error, not a missing object.
+      if (response.body.find("<Code>NoSuchBucket</Code>") != std::string::npos) {
+        throw Error(url(key) + ": no such bucket");
+      }
+      return std::nullopt;
+    }
     auto it = response.headers.find("content-length");
     if (it == response.headers.end()) throw Error(url(key) + ": the store did not say the object's size");
     return ObjectInfo{key, std::stoll(it->second)};
