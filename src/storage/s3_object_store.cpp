@@ -182,7 +182,7 @@ class S3ObjectStore : public ObjectStore {
       }
       pugi::xml_node result = doc.child("ListBucketResult");
       for (pugi::xml_node c : result.children("Contents")) {
-        out.push_back({xml_text(c, "Key"), std::stoll("0" + xml_text(c, "Size"))});
+        out.push_back({xml_text(c, "Key"), std::strtoll(c.child_value("Size"), nullptr, 10)});
       }
       token = xml_text(result, "IsTruncated") == std::string("true") ? xml_text(result, "NextContinuationToken") : "";
     } while (!token.empty());
@@ -257,8 +257,9 @@ class S3ObjectStore : public ObjectStore {
     std::vector<std::string> etags;
     std::deque<std::future<std::string>> in_flight;
     auto collect_one = [&] {
-      etags.push_back(in_flight.front().get());
+      std::future<std::string> oldest = std::move(in_flight.front());
       in_flight.pop_front();
+      etags.push_back(oldest.get());
     };
     try {
       for (std::int64_t offset = 0, number = 1; offset < size; offset += part_size, ++number) {

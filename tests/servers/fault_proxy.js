@@ -15,6 +15,7 @@
 //   slowdown  answers 503 SlowDown (S3's throttling)
 //   reset     closes the connection without an answer
 //   truncate  forwards the answer's headers and half its body, then closes
+//   hang      never answers (logged when the request has arrived)
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -63,6 +64,10 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', c => chunks.push(c));
   req.on('end', () => {
+    if (fault === 'hang') {
+      log(req, 0, 0, fault);
+      return;
+    }
     if (fault === 'reset') {
       log(req, 0, 0, fault);
       req.socket.destroy();

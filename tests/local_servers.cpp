@@ -1,0 +1,142 @@
+#include "local_servers.hpp"
+
+#include "test_paths.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace veil::test {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path servers_dir() { return fs::path(VEIL_SOURCE_DIR) / "tests" / "servers"; }
+
+void require_node_modules() {
+  if (!fs::exists(servers_dir() / "node_modules" / "s3rver")) {
+    throw std::runtime_error("tests/servers/node_modules is missing: run scripts/setup.sh (npm ci in tests/servers)");
+  }
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int err = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (err != 0) {
+    ::close(out[0]);
+    throw std::runtime_error("cannot start " + argv[0]);
+  }
+  // The first line is "listening PORT"; anything else means it failed.
+  FILE* in = ::fdopen(out[0], "r");
+  char line[256] = {};
+  const bool got = std::fgets(line, sizeof(line), in) != nullptr;
+  std::fclose(in);  // later output goes nowhere (the child gets SIGPIPE only if it writes)
+  if (!got || std::sscanf(line, "listening %d", &port_) != 1) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    throw std::runtime_error("server did not start: " + argv[0] + " " + (argv.size() > 1 ? argv[1] : "") + ": " +
+                             line);
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+LocalS3::LocalS3(const std::vector<std::string>& buckets) {
+  require_node_modules();
+  dir_ = make_temp_dir("s3");
+  std::vector<std::string> argv = {"node", (servers_dir() / "s3_server.js").string(), "--dir", dir_.string()};
+  for (const auto& b : buckets) {
+    argv.push_back("--bucket");
+    argv.push_back(b);
+  }
+  server_ = std::make_unique<ServerProcess>(argv);
+}
+
+LocalS3::~LocalS3() {
+  server_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+FaultProxy::FaultProxy(int target_port, const nlohmann::json& faults) {
+  require_node_modules();
+  log_ = make_temp_dir("proxy") / "requests.jsonl";
+  server_ = std::make_unique<ServerProcess>(std::vector<std::string>{
+      "node", (servers_dir() / "fault_proxy.js").string(), "--target", std::to_string(target_port), "--log",
+      log_.string(), "--faults", faults.dump()});
+}
+
+FaultProxy::~FaultProxy() {
+  server_.reset();
+  std::error_code ec;
+  fs::remove_all(log_.parent_path(), ec);
+}
+
+std::vector<nlohmann::json> FaultProxy::log() const {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(log_);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) lines.push_back(nlohmann::json::parse(l));
+  }
+  return lines;
+}
+
+S3Environment::S3Environment(const std::string& endpoint) {
+  const std::vector<std::pair<std::string, std::string>> vars = {
+      {"AWS_ACCESS_KEY_ID", "S3RVER"}, {"AWS_SECRET_ACCESS_KEY", "S3RVER"}, {"AWS_ENDPOINT_URL", endpoint},
+      {"AWS_REGION", "us-east-1"},     {"AWS_MAX_ATTEMPTS", "5"}};
+  // Variables that would override these, or point at the user's own setup.
+  for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_S3_ADDRESSING_STYLE"}) {
+    const char* old = std::getenv(name);
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    ::unsetenv(name);
+  }
+  for (const auto& [name, value] : vars) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+}
+
+S3Environment::~S3Environment() {
+  for (const auto& [name, value] : saved_) {
+    if (value) {
+      ::setenv(name.c_str(), value->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+}
+
+}  // namespace veil::test

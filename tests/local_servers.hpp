@@ -1,0 +1,73 @@
+#pragma once
+// Real servers for tests, started on 127.0.0.1 and stopped when the object
+// goes: the S3-compatible store (s3rver, with SigV4 checking) and a
+// fault-injecting proxy, both from tests/servers (npm ci there; scripts/setup.sh
+// does it).
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace veil::test {
+
+// A child process that prints "listening PORT" when ready. Killed (SIGTERM,
+// then SIGKILL) and reaped on destruction.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::vector<std::string>& argv);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// s3rver serving a fresh folder, with `buckets` created. Access key and
+// secret key are both "S3RVER".
+class LocalS3 {
+ public:
+  explicit LocalS3(const std::vector<std::string>& buckets);
+  ~LocalS3();
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  int port() const { return server_->port(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// The proxy in tests/servers/fault_proxy.js in front of `target_port`, with
+// the fault rules `faults` (a JSON list, documented there).
+class FaultProxy {
+ public:
+  FaultProxy(int target_port, const nlohmann::json& faults);
+  ~FaultProxy();
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  // One object per request served so far: method, url, status, bytes, range, fault.
+  std::vector<nlohmann::json> log() const;
+
+ private:
+  std::filesystem::path log_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// Points this process (and the commands it runs) at `endpoint` with the
+// local server's credentials, as a user would with AWS_* variables; puts
+// the previous environment back on destruction.
+class S3Environment {
+ public:
+  explicit S3Environment(const std::string& endpoint);
+  ~S3Environment();
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+}  // namespace veil::test
