@@ -3,6 +3,8 @@
 # packages, builds into build/, then finds or fetches the models and checks
 # their sha256 (`veil models`). Safe to run again.
 #
+# The tests' servers (tests/servers) are installed from the npm registry.
+#
 # ONNX Runtime (the inference runtime) comes from the system when a
 # libonnxruntime-dev is installed, else into $VEIL_ONNXRUNTIME_DIR (default
 # ~/.cache/veil/onnxruntime-1.30.0): the C API headers from
@@ -43,6 +45,11 @@ if ((${#missing[@]})); then
 fi
 
 scripts/fetch_onnxruntime.sh
+
+# The real servers the tests start on 127.0.0.1 (tests/servers): s3rver, an
+# S3-compatible store, pinned by package-lock.json. Needs Node.js, which
+# Debian's npm brings.
+npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"

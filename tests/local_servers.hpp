@@ -52,6 +52,7 @@ class FaultProxy {
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
   // One object per request served so far: method, url, status, bytes, range, fault.
   std::vector<nlohmann::json> log() const;
+  const std::filesystem::path& log_path() const { return log_; }
 
  private:
   std::filesystem::path log_;
