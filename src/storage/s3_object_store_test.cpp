@@ -188,6 +188,31 @@ TEST_F(S3Store, AWrongSecretKeyIsAClearErrorThatNamesTheObject) {
   EXPECT_THROW(open_object_location("s3://bucket/x.bin").store->stat("x.bin"), Error);
 }
 
+TEST_F(S3Store, ABucketInAnotherRegionIsExplained) {
+  test::LocalS3 server({"bucket"});
+  test::FaultProxy proxy(server.port(),
+                         nlohmann::json::parse(R"([{"action": "region:eu-west-1", "times": -1}])"));
+  test::S3Environment env(proxy.endpoint());
+  try {
+    open_object_location("s3://bucket/clip.mp4").store->stat("clip.mp4");
+    FAIL() << "a redirect to another region must be an error on a custom endpoint";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("s3://bucket/clip.mp4"), std::string::npos) << what;
+    EXPECT_NE(what.find("AWS_REGION=eu-west-1"), std::string::npos) << what;
+  }
+}
+
+// The test server's signature check agrees with AWS's published example, so
+// that a request it accepts is one S3 would accept.
+TEST(S3TestServer, SignatureCheckPassesAwsExample) {
+  std::string output;
+  EXPECT_EQ(test::run_command("node '" + std::string(VEIL_SOURCE_DIR) + "/tests/servers/s3_server.js' --self-test",
+                              &output),
+            0)
+      << output;
+}
+
 // A video larger than the read-ahead: decoding starts after the first ranged
 // GETs, and the whole run fetches each byte about once.
 TEST_F(S3Store, VideoIsDecodedFromRangedReads) {

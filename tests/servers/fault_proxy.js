@@ -16,6 +16,8 @@
 //   reset     closes the connection without an answer
 //   truncate  forwards the answer's headers and half its body, then closes
 //   hang      never answers (logged when the request has arrived)
+//   region:R  answers 301 PermanentRedirect naming region R, as S3 does for
+//             a bucket in another region
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -66,6 +68,17 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     if (fault === 'hang') {
       log(req, 0, 0, fault);
+      return;
+    }
+    if (fault && fault.startsWith('region:')) {
+      const region = fault.slice('region:'.length);
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>' +
+        '<Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message>' +
+        `<Region>${region}</Region></Error>`;
+      res.writeHead(301, { 'Content-Type': 'application/xml', 'x-amz-bucket-region': region,
+        'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      log(req, 301, Buffer.byteLength(body), fault);
       return;
     }
     if (fault === 'reset') {
