@@ -1,4 +1,4 @@
-#include "veil/io/image_io.hpp"
+#include "io/image_io.hpp"
 
 #include "veil/core/error.hpp"
 

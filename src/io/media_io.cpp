@@ -1,8 +1,8 @@
 #include "veil/io/media_io.hpp"
 
 #include "veil/core/error.hpp"
-#include "veil/io/image_io.hpp"
-#include "veil/io/video_sink.hpp"
+#include "io/image_io.hpp"
+#include "io/video_sink.hpp"
 #include "veil/io/video_source.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // VideoSource -> VideoSink round trips on the real clips, checked by reading
 // input and output back with libav directly (not through the code under test).
 #include "veil/core/error.hpp"
-#include "veil/io/video_sink.hpp"
+#include "io/video_sink.hpp"
 #include "veil/io/video_source.hpp"
 
 #include "test_paths.hpp"

@@ -1,4 +1,4 @@
-#include "veil/io/video_sink.hpp"
+#include "io/video_sink.hpp"
 
 #include "veil/core/error.hpp"
 

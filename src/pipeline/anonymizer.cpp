@@ -4,7 +4,7 @@
 #include "veil/core/stop.hpp"
 #include "io/media_listing.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
-#include "veil/pipeline/sidecar_writer.hpp"
+#include "pipeline/sidecar_writer.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "veil/pipeline/sidecar_writer.hpp"
+#include "pipeline/sidecar_writer.hpp"
 
 #include "veil/core/error.hpp"
 

@@ -4,7 +4,7 @@
 #include "storage/s3_client.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/video_sink.hpp"
+#include "io/video_sink.hpp"
 #include "veil/io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
