@@ -2,14 +2,12 @@
 // real S3-compatible server on 127.0.0.1: the same results as local files,
 // prefix runs, and nothing left behind when a run fails or is interrupted.
 #include "local_servers.hpp"
-#include "storage/s3_client.hpp"
 #include "test_paths.hpp"
 #include "veil/io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <pugixml.hpp>
 
 extern "C" {
 #include <libavformat/avformat.h>
@@ -59,18 +57,6 @@ class VeilCliS3 : public ::testing::Test {
     fs::path p = dir_ / ("dl-" + std::to_string(downloads_++) + fs::path(key).extension().string());
     std::ofstream(p, std::ios::binary).write(data.data(), std::streamsize(data.size()));
     return p;
-  }
-  static std::vector<std::string> open_uploads(const std::string& bucket_name) {
-    s3::Client client(s3::resolve_config({}));
-    s3::Request r;
-    r.bucket = bucket_name;
-    r.query = {{"uploads", ""}};
-    s3::Response response = client.send(r);
-    pugi::xml_document doc;
-    doc.load_buffer(response.body.data(), response.body.size());
-    std::vector<std::string> keys;
-    for (auto u : doc.child("ListMultipartUploadsResult").children("Upload")) keys.push_back(u.child_value("Key"));
-    return keys;
   }
   static std::vector<std::string> keys(const std::string& bucket_name, const std::string& prefix) {
     std::vector<std::string> out;
@@ -158,7 +144,7 @@ TEST_F(VeilCliS3, EveryMixOfLocalAndS3GivesTheLocalResult) {
   // A prefix as the output of one file keeps the file's name.
   ASSERT_EQ(veil("anonymize s3://raw/clips/dashcam.mp4 -o s3://shareable/single/" + opts), 0) << output_;
   EXPECT_TRUE(bucket("shareable").stat("single/dashcam.mp4"));
-  EXPECT_TRUE(open_uploads("shareable").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("shareable").empty());
 }
 
 TEST_F(VeilCliS3, PrefixRunKeepsRelativeKeysAndListsFailures) {
@@ -177,7 +163,7 @@ TEST_F(VeilCliS3, PrefixRunKeepsRelativeKeysAndListsFailures) {
   EXPECT_NE(output_.find("3 files"), std::string::npos) << output_;
   EXPECT_EQ(keys("shareable", "out/"),
             (std::vector<std::string>{"out/dashcam.mp4", "out/photos/a.jpg", "out/photos/sub/b.jpg"}));
-  EXPECT_TRUE(open_uploads("shareable").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("shareable").empty());
 
   // The same prefix without the trailing slash, into a local folder.
   const fs::path local = dir_ / "out";
@@ -203,7 +189,7 @@ TEST_F(VeilCliS3, AnUploadThatKeepsFailingLeavesNothingAtTheKey) {
   }
   EXPECT_TRUE(aborted);
   EXPECT_FALSE(bucket("shareable").stat("big.mp4"));
-  EXPECT_TRUE(open_uploads("shareable").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("shareable").empty());
 }
 
 TEST_F(VeilCliS3, CtrlCDuringAnUploadAbortsIt) {
@@ -220,7 +206,7 @@ TEST_F(VeilCliS3, CtrlCDuringAnUploadAbortsIt) {
   EXPECT_NE(output_.find("exit=130"), std::string::npos) << output_;
   EXPECT_NE(output_.find("interrupted"), std::string::npos) << output_;
   EXPECT_FALSE(bucket("shareable").stat("big.mp4"));
-  EXPECT_TRUE(open_uploads("shareable").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("shareable").empty());
 }
 
 TEST_F(VeilCliS3, EvalReadsImagesFromAPrefix) {

@@ -1,6 +1,9 @@
 #include "local_servers.hpp"
 
+#include "storage/s3_client.hpp"
 #include "test_paths.hpp"
+
+#include <pugixml.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -137,6 +140,19 @@ S3Environment::~S3Environment() {
       ::unsetenv(name.c_str());
     }
   }
+}
+
+std::vector<std::string> open_multipart_uploads(const std::string& bucket) {
+  s3::Client client(s3::resolve_config({}));
+  s3::Request r;
+  r.bucket = bucket;
+  r.query = {{"uploads", ""}};
+  s3::Response response = client.send(r);
+  pugi::xml_document doc;
+  doc.load_buffer(response.body.data(), response.body.size());
+  std::vector<std::string> keys;
+  for (auto u : doc.child("ListMultipartUploadsResult").children("Upload")) keys.push_back(u.child_value("Key"));
+  return keys;
 }
 
 }  // namespace veil::test

@@ -71,4 +71,8 @@ class S3Environment {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
+// Keys of the multipart uploads still open in `bucket` (ListMultipartUploads),
+// with the credentials and endpoint of the environment.
+std::vector<std::string> open_multipart_uploads(const std::string& bucket);
+
 }  // namespace veil::test

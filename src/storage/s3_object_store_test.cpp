@@ -1,7 +1,6 @@
 // The S3 store against a real S3-compatible server (s3rver, with signatures
 // checked) on 127.0.0.1, directly and through a proxy that injects faults.
 #include "local_servers.hpp"
-#include "storage/s3_client.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
 #include "io/video_sink.hpp"
@@ -9,7 +8,6 @@
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>
-#include <pugixml.hpp>
 
 #include <fstream>
 #include <random>
@@ -51,19 +49,6 @@ class S3Store : public ::testing::Test {
     return out;
   }
 
-  // Keys of the multipart uploads still open in `bucket` (ListMultipartUploads).
-  static std::vector<std::string> open_uploads(const std::string& bucket) {
-    s3::Client client(s3::resolve_config({}));
-    s3::Request r;
-    r.bucket = bucket;
-    r.query = {{"uploads", ""}};
-    s3::Response response = client.send(r);
-    pugi::xml_document doc;
-    doc.load_buffer(response.body.data(), response.body.size());
-    std::vector<std::string> keys;
-    for (auto u : doc.child("ListMultipartUploadsResult").children("Upload")) keys.push_back(u.child_value("Key"));
-    return keys;
-  }
 
   fs::path dir_;
 };
@@ -102,7 +87,7 @@ TEST_F(S3Store, UploadsListsAndReadsBack) {
   EXPECT_EQ(std::string(buf, n), whole.substr(std::size_t(boundary), n));
   EXPECT_EQ(reader->read_at(std::int64_t(whole.size()), buf, sizeof(buf)), 0u);
   EXPECT_EQ(read_all(*store.open("in/a b+c.bin")), slurp(small));
-  EXPECT_TRUE(open_uploads("bucket").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("bucket").empty());
 
   EXPECT_THROW(store.open("in/missing.bin"), Error);
   try {
@@ -137,7 +122,7 @@ TEST_F(S3Store, RetriesServerErrorsThrottlingAndDroppedConnections) {
   EXPECT_EQ(faults["reset"], 2);
   EXPECT_EQ(faults["slowdown"], 1);
   EXPECT_EQ(faults["truncate"], 1);
-  EXPECT_TRUE(open_uploads("bucket").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("bucket").empty());
 }
 
 TEST_F(S3Store, AFaultThatNeverClearsAbortsTheUploadAndLeavesNothing) {
@@ -167,7 +152,7 @@ TEST_F(S3Store, AFaultThatNeverClearsAbortsTheUploadAndLeavesNothing) {
   EXPECT_EQ(aborts, 1);
   test::S3Environment direct(server.endpoint());
   EXPECT_FALSE(open_object_location("s3://bucket/").store->stat("out/clip.mp4"));
-  EXPECT_TRUE(open_uploads("bucket").empty());
+  EXPECT_TRUE(test::open_multipart_uploads("bucket").empty());
 }
 
 TEST_F(S3Store, AWrongSecretKeyIsAClearErrorThatNamesTheObject) {
