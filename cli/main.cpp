@@ -6,6 +6,7 @@
 #include "veil/eval/evaluator.hpp"
 #include "veil/models/model_manifest.hpp"
 #include "veil/pipeline/anonymizer.hpp"
+#include "veil/queue/work_queue.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -23,6 +24,7 @@ extern "C" {
 #endif
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -313,6 +315,113 @@ int run_models(bool json, bool no_download) {
   return status;
 }
 
+
+// --- Fleet: submit, worker, status (NATS JetStream) -----------------------
+
+struct QueueArgs {
+  std::string nats = "nats://127.0.0.1:4222";
+  double ack_wait = 60;
+  int max_deliver = 3;
+};
+
+void add_queue_options(CLI::App& app, QueueArgs& q) {
+  app.add_option("--nats", q.nats, "NATS server URL (JetStream enabled)")->capture_default_str();
+}
+
+QueueOptions queue_options(const QueueArgs& q) {
+  QueueOptions o;
+  o.url = q.nats;
+  o.ack_wait = std::chrono::milliseconds(std::int64_t(q.ack_wait * 1000));
+  o.max_deliver = q.max_deliver;
+  return o;
+}
+
+// The AnonymizeOptions a job's flags give, checked as `veil anonymize`
+// checks them. Throws veil::Error for a flag anonymize would refuse.
+AnonymizeOptions job_options(const std::string& input, const std::string& output, const std::string& detections,
+                             const std::vector<std::string>& args) {
+  CLI::App app{"job"};
+  AnonymizeArgs a;
+  add_anonymize(app, a);
+  std::vector<std::string> argv = {input, "-o", output};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (!detections.empty()) argv.insert(argv.end(), {"--detections", detections});
+  std::reverse(argv.begin(), argv.end());  // CLI11 takes a vector last argument first
+  try {
+    app.parse(argv);
+  } catch (const CLI::ParseError& e) {
+    throw Error(std::string("anonymize options: ") + e.what());
+  }
+  return anonymize_options(a);
+}
+
+int run_submit(const std::string& input, const std::string& to, bool sidecars, const QueueArgs& q,
+               const std::vector<std::string>& args, bool s3_path_style) {
+  AnonymizeOptions checked = job_options(input, to, "", args);  // refuse bad flags now, not on every worker
+  StorageOptions storage;
+  storage.force_path_style = s3_path_style || checked.storage.force_path_style;
+  std::vector<Job> jobs = plan_jobs(input, to, args, sidecars, storage);
+  auto queue = connect_work_queue(queue_options(q));
+  std::int64_t queued = 0;
+  for (const auto& job : jobs) queued += queue->submit(job);
+  fmt::print(stderr, "veil: {} job{} queued on {}", queued, queued == 1 ? "" : "s", q.nats);
+  if (queued < std::int64_t(jobs.size())) {
+    fmt::print(stderr, " ({} already queued or done)", std::int64_t(jobs.size()) - queued);
+  }
+  fmt::print(stderr, "\n");
+  return 0;
+}
+
+int run_worker_command(const QueueArgs& q, std::optional<double> exit_when_idle, bool no_download) {
+  WorkerOptions options;
+  options.queue = queue_options(q);
+  if (exit_when_idle) options.exit_when_idle = std::chrono::milliseconds(std::int64_t(*exit_when_idle * 1000));
+  ModelStore store = model_store(no_download);
+  // The models stay loaded while consecutive jobs share their options.
+  std::unique_ptr<Anonymizer> anonymizer;
+  std::vector<std::string> loaded_for;
+  auto run = [&](const Job& job) {
+    AnonymizeOptions o = job_options(job.input, job.output, job.detections, job.args);
+    // A folder submission's outputs go to sub-folders that may not exist yet.
+    for (const std::string& path : {job.output, job.detections}) {
+      if (path.empty() || is_object_url(path)) continue;
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    }
+    if (!anonymizer || loaded_for != job.args) {
+      anonymizer.reset();
+      anonymizer = std::make_unique<Anonymizer>(o, store);
+      loaded_for = job.args;
+    }
+    anonymizer->set_detections_path(o.detections_path);
+    RunStats s = anonymizer->run(job.input, job.output);
+    if (!s.failures.empty()) throw Error(s.failures.front());
+    JobReport report;
+    report.frames = s.frames;
+    report.seconds = s.seconds;
+    for (const auto& [cls, n] : s.detections) report.detections[std::string(to_string(cls))] = n;
+    return report;
+  };
+  const std::int64_t done = run_worker(options, run);
+  fmt::print(stderr, "veil: worker stopped after {} job{}\n", done, done == 1 ? "" : "s");
+  return 0;
+}
+
+int run_status(const QueueArgs& q, bool json) {
+  auto queue = connect_work_queue(queue_options(q));
+  QueueStatus st = queue->status();
+  if (json) {
+    std::cout << st.to_json().dump() << "\n";
+    return 0;
+  }
+  fmt::print("queued {}  running {}  done {}  failed {}  idle workers {}\n", st.queued, st.running, st.done,
+             st.failed, st.workers);
+  for (const auto& f : st.failures) {
+    fmt::print("failed: {}\n", f.value("error", "?"));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -343,6 +452,40 @@ int main(int argc, char** argv) {
   CLI::App* eval_cmd = app.add_subcommand("eval", "measure recall against annotated images or a labelled video");
   add_eval(*eval_cmd, eval);
 
+  QueueArgs submit_queue, worker_queue, status_queue;
+  std::string submit_input, submit_to;
+  bool submit_sidecars = false, submit_path_style = false;
+  CLI::App* submit = app.add_subcommand(
+      "submit", "queue one job per video or image on NATS JetStream for `veil worker`s (anonymize options follow)");
+  submit->add_option("input", submit_input, "video, image, folder, s3:// object or prefix")->required();
+  submit->add_option("--to", submit_to, "output file, folder or s3:// prefix, as anonymize's -o")->required();
+  submit->add_flag("--sidecars", submit_sidecars, "each job writes its detections to <output>.jsonl");
+  submit->add_flag("--s3-path-style", submit_path_style, "see anonymize");
+  add_queue_options(*submit, submit_queue);
+  submit->allow_extras();
+  submit->footer("Any other option is an anonymize option (veil anonymize --help), given to every job.");
+
+  std::optional<double> worker_idle;
+  bool worker_offline = false;
+  CLI::App* worker = app.add_subcommand("worker", "run queued jobs until stopped (SIGTERM gives the current one back)");
+  add_queue_options(*worker, worker_queue);
+  worker->add_option("--exit-when-idle", worker_idle, "exit once no job has come for this many seconds")
+      ->check(CLI::PositiveNumber);
+  worker->add_option("--ack-wait", worker_queue.ack_wait,
+                     "seconds without a sign of life before a job goes to another worker (set when the "
+                     "workers' consumer is first created)")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  worker->add_option("--max-deliver", worker_queue.max_deliver, "tries before a failing job is dead-lettered")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  worker->add_flag("--offline", worker_offline, "never download models");
+
+  bool status_json = false;
+  CLI::App* status = app.add_subcommand("status", "jobs queued, running, done and failed (with the reasons)");
+  add_queue_options(*status, status_queue);
+  status->add_flag("--json", status_json, "one JSON object");
+
   bool models_json = false, models_offline = false;
   CLI::App* models = app.add_subcommand("models", "list the models, their checksums, licences and locations");
   models->add_flag("--json", models_json, "machine-readable output");
@@ -358,6 +501,12 @@ int main(int argc, char** argv) {
     }
     if (*eval_cmd) return run_eval(eval);
     if (*models) return run_models(models_json, models_offline);
+    if (*submit) {
+      return run_submit(submit_input, submit_to, submit_sidecars, submit_queue, submit->remaining(),
+                        submit_path_style);
+    }
+    if (*worker) return run_worker_command(worker_queue, worker_idle, worker_offline);
+    if (*status) return run_status(status_queue, status_json);
   } catch (const std::exception& ex) {
     if (stop_requested()) {
       fmt::print(stderr, "veil: interrupted; unfinished outputs were discarded\n");

@@ -24,6 +24,7 @@ packages=(
   libopencv-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev
   libpugixml-dev libinih-dev               # S3: XML bodies, ~/.aws config files
+  libnats-dev nats-server                  # fleet work queue (NATS JetStream); the server for the tests
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py

@@ -5,7 +5,12 @@
 
 #include <pugixml.hpp>
 
+#include <arpa/inet.h>
 #include <chrono>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +78,102 @@ ServerProcess::~ServerProcess() {
   }
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& log) : log_(log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int err = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) throw std::runtime_error("cannot start " + argv[0]);
+}
+
+ChildProcess::~ChildProcess() {
+  if (status_ || pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+void ChildProcess::signal(int sig) const {
+  if (!status_) ::kill(pid_, sig);
+}
+
+std::optional<int> ChildProcess::wait(double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!status_) {
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return status_;
+}
+
+std::string ChildProcess::output() const {
+  std::ifstream in(log_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+namespace {
+// A port nothing listens on now (the kernel's choice for port 0).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts_connections(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+LocalNats::LocalNats() : dir_(make_temp_dir("nats")), port_(free_port()) { start(); }
+
+LocalNats::~LocalNats() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void LocalNats::start() {
+  server_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"nats-server", "-js", "-sd", (dir_ / "store").string(), "-a", "127.0.0.1", "-p",
+                               std::to_string(port_)},
+      dir_ / "server.log");
+  for (int i = 0; i < 200 && !accepts_connections(port_); ++i) {
+    if (server_->wait(0.05)) throw std::runtime_error("nats-server exited: " + server_->output());
+  }
+  if (!accepts_connections(port_)) throw std::runtime_error("nats-server did not start: " + server_->output());
+}
+
+void LocalNats::stop() {
+  if (!server_) return;
+  server_->signal(SIGTERM);
+  server_->wait(10);
+  server_.reset();
 }
 
 LocalS3::LocalS3(const std::vector<std::string>& buckets) {

@@ -29,6 +29,43 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// A child process with its output (stdout and stderr) in a file. Killed
+// (SIGKILL) and reaped on destruction if still running.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+  // The exit status once it has exited within `seconds` (128 + signal when
+  // killed), else nothing.
+  std::optional<int> wait(double seconds);
+  std::string output() const;  // the log so far
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::filesystem::path log_;
+};
+
+// nats-server with JetStream on 127.0.0.1, storing in a fresh folder that
+// outlives restarts of the server.
+class LocalNats {
+ public:
+  LocalNats();
+  ~LocalNats();
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  void stop();     // SIGTERM, waits for the exit
+  void start();    // again, same port and store
+
+ private:
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::unique_ptr<ChildProcess> server_;
+};
+
 // s3rver serving a fresh folder, with `buckets` created. Access key and
 // secret key are both "S3RVER".
 class LocalS3 {

@@ -182,7 +182,7 @@ class S3ObjectStore : public ObjectStore {
       }
       pugi::xml_node result = doc.child("ListBucketResult");
       for (pugi::xml_node c : result.children("Contents")) {
-        out.push_back({xml_text(c, "Key"), std::strtoll(c.child_value("Size"), nullptr, 10)});
+        out.push_back({xml_text(c, "Key"), std::strtoll(c.child_value("Size"), nullptr, 10), xml_text(c, "ETag")});
       }
       token = xml_text(result, "IsTruncated") == std::string("true") ? xml_text(result, "NextContinuationToken") : "";
     } while (!token.empty());
@@ -206,7 +206,8 @@ class S3ObjectStore : public ObjectStore {
     }
     auto it = response.headers.find("content-length");
     if (it == response.headers.end()) throw Error(url(key) + ": the store did not say the object's size");
-    return ObjectInfo{key, std::stoll(it->second)};
+    auto etag = response.headers.find("etag");
+    return ObjectInfo{key, std::stoll(it->second), etag == response.headers.end() ? "" : etag->second};
   }
 
   std::unique_ptr<ObjectReader> open(const std::string& key) override {

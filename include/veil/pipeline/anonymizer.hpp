@@ -82,6 +82,10 @@ class Anonymizer {
   // frames, leaving nothing of the unfinished file.
   RunStats run(const std::string& input, const std::string& output, ProgressListener* progress = nullptr);
 
+  // Where the next run() writes its detections sidecar (none: no sidecar),
+  // so that one Anonymizer, with its models loaded, serves many jobs.
+  void set_detections_path(std::optional<std::string> path) { options_.detections_path = std::move(path); }
+
  private:
   void run_file(const std::string& input, const std::string& output,
                 const std::string& label, class SidecarWriter* sidecar, RunStats& stats,

@@ -31,6 +31,7 @@ bool is_object_url(std::string_view location);
 struct ObjectInfo {
   std::string key;
   std::int64_t size = 0;
+  std::string etag;  // the store's version tag, when it gives one
 };
 
 // Random-access reads of one object, with a bounded read-ahead. One thread at

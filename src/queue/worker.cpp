@@ -1,0 +1,212 @@
+// `veil worker`: takes jobs from the work-queue stream until stopped.
+#include "queue/nats_client.hpp"
+#include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
+#include "veil/queue/work_queue.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace veil {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string host_name() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+// Tells the server, every third of the ack wait, that the job is still being
+// worked on, so that it is not handed to another worker.
+class ProgressReporter {
+ public:
+  ProgressReporter(natsMsg* msg, std::chrono::milliseconds ack_wait)
+      : msg_(msg), every_(std::max<std::chrono::milliseconds>(ack_wait / 3, std::chrono::milliseconds(100))),
+        thread_([this] { loop(); }) {}
+  ~ProgressReporter() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, every_, [this] { return done_; })) {
+      natsStatus s = natsMsg_InProgress(msg_, nullptr);
+      if (s != NATS_OK) spdlog::warn("cannot report progress to the server ({})", natsStatus_GetText(s));
+    }
+  }
+
+  natsMsg* msg_;
+  std::chrono::milliseconds every_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+class Worker {
+ public:
+  Worker(const WorkerOptions& options, const JobRunner& run)
+      : options_(options), run_(run), client_(options.queue), host_(host_name()) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    const std::string stream = client_.jobs_stream();
+    so.Stream = stream.c_str();
+    so.ManualAck = true;
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.AckWait = std::int64_t(options.queue.ack_wait.count()) * 1000 * 1000;
+    // One delivery more than max_deliver: a job whose workers all died
+    // (killed, out of memory) is then dead-lettered without a new try.
+    so.Config.MaxDeliver = options.queue.max_deliver + 1;
+    jsErrCode err = jsErrCode(0);
+    queue::check(js_PullSubscribe(&sub_, client_.js(), client_.jobs_subject().c_str(), client_.consumer().c_str(),
+                                  nullptr, &so, &err),
+                 "cannot subscribe to " + client_.jobs_subject() + " on " + options.queue.url, err);
+  }
+  ~Worker() {
+    if (sub_) natsSubscription_Destroy(sub_);
+  }
+
+  std::int64_t run() {
+    auto last_job = Clock::now();
+    bool warned = false;
+    while (!stop_requested()) {
+      natsMsgList list{};
+      jsErrCode err = jsErrCode(0);
+      natsStatus s = natsSubscription_Fetch(&list, sub_, 1, 1000, &err);
+      if (s != NATS_OK || list.Count == 0) {
+        natsMsgList_Destroy(&list);
+        if (s != NATS_OK && s != NATS_TIMEOUT) {
+          // Disconnected: nats.c reconnects in the background.
+          if (!warned) spdlog::warn("waiting for the NATS server ({})", natsStatus_GetText(s));
+          warned = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
+        if (options_.exit_when_idle && Clock::now() - last_job >= *options_.exit_when_idle) {
+          spdlog::info("no job for {} s; exiting", options_.exit_when_idle->count() / 1000.0);
+          break;
+        }
+        continue;
+      }
+      if (warned) spdlog::info("connected to the NATS server again");
+      warned = false;
+      handle(list.Msgs[0]);
+      natsMsgList_Destroy(&list);
+      last_job = Clock::now();
+    }
+    return done_;
+  }
+
+ private:
+  void handle(natsMsg* msg) {
+    jsMsgMetaData* meta = nullptr;
+    std::uint64_t delivered = 1;
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+      delivered = meta->NumDelivered;
+      jsMsgMetaData_Destroy(meta);
+    }
+    const std::string data(natsMsg_GetData(msg), std::size_t(natsMsg_GetDataLength(msg)));
+    Job job;
+    try {
+      job = Job::from_json(nlohmann::json::parse(data));
+    } catch (const std::exception& ex) {
+      spdlog::error("dropping a malformed job: {}", ex.what());
+      dead_letter(msg, Job{sha256_of(data), "", "", "", {}}, ex.what(), delivered);
+      return;
+    }
+    if (client_.last_result(client_.done_subject(job.id))) {
+      spdlog::info("{}: already done", job.input);
+      natsMsg_AckSync(msg, nullptr, nullptr);
+      return;
+    }
+    if (int(delivered) > options_.queue.max_deliver) {
+      dead_letter(msg, job, "the workers running it stopped " + std::to_string(delivered - 1) + " times", delivered);
+      return;
+    }
+    spdlog::info("{} -> {} (try {})", job.input, job.output, delivered);
+    std::string error;
+    JobReport report;
+    {
+      ProgressReporter progress(msg, options_.queue.ack_wait);
+      try {
+        report = run_(job);
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      }
+    }
+    if (error.empty()) {
+      nlohmann::json record = job.to_json();
+      record["frames"] = report.frames;
+      record["detections_by_class"] = report.detections;
+      record["seconds"] = report.seconds;
+      record["worker"] = host_;
+      record["deliveries"] = delivered;
+      try {
+        client_.publish(client_.done_subject(job.id), record.dump());
+      } catch (const Error& e) {
+        spdlog::warn("{}: cannot record the result ({}); the job will run again", job.input, e.what());
+      }
+      natsStatus s = natsMsg_AckSync(msg, nullptr, nullptr);
+      if (s != NATS_OK) spdlog::warn("{}: acknowledgement lost ({})", job.input, natsStatus_GetText(s));
+      ++done_;
+      return;
+    }
+    if (stop_requested()) {
+      spdlog::info("{}: stopped; given back to the queue", job.input);
+      natsMsg_Nak(msg, nullptr);
+      return;
+    }
+    spdlog::error("{} (try {} of {})", error, delivered, options_.queue.max_deliver);
+    if (int(delivered) >= options_.queue.max_deliver) {
+      dead_letter(msg, job, error, delivered);
+    } else {
+      natsMsg_NakWithDelay(msg, std::int64_t(delivered) * 1000, nullptr);
+    }
+  }
+
+  void dead_letter(natsMsg* msg, const Job& job, const std::string& error, std::uint64_t delivered) {
+    nlohmann::json record = job.to_json();
+    record["error"] = error;
+    record["deliveries"] = delivered;
+    record["worker"] = host_;
+    try {
+      client_.publish(client_.failed_subject(job.id), record.dump());
+    } catch (const Error& e) {
+      spdlog::error("{}: cannot record the failure ({})", job.input, e.what());
+      natsMsg_Nak(msg, nullptr);
+      return;
+    }
+    natsMsg_Term(msg, nullptr);
+  }
+
+  static std::string sha256_of(const std::string& data) { return std::to_string(std::hash<std::string>{}(data)); }
+
+  WorkerOptions options_;
+  const JobRunner& run_;
+  queue::NatsClient client_;
+  std::string host_;
+  natsSubscription* sub_ = nullptr;
+  std::int64_t done_ = 0;
+};
+
+}  // namespace
+
+std::int64_t run_worker(const WorkerOptions& options, const JobRunner& run) {
+  Worker worker(options, run);
+  return worker.run();
+}
+
+}  // namespace veil
