@@ -322,10 +322,23 @@ struct QueueArgs {
   std::string nats = "nats://127.0.0.1:4222";
   double ack_wait = 60;
   int max_deliver = 3;
+  int replicas = 1;
+  std::string queue = "VEIL";
 };
 
 void add_queue_options(CLI::App& app, QueueArgs& q) {
   app.add_option("--nats", q.nats, "NATS server URL (JetStream enabled)")->capture_default_str();
+  app.add_option("--queue", q.queue, "queue name: streams <NAME>_JOBS and <NAME>_RESULTS (one per shard)")
+      ->check([](const std::string& n) {
+        const bool ok = !n.empty() && std::all_of(n.begin(), n.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '_' || c == '-';
+        });
+        return ok ? std::string() : std::string("letters, digits, '_' and '-' only");
+      })
+      ->capture_default_str();
+  app.add_option("--replicas", q.replicas, "copies of the streams in a NATS cluster, when first created")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
 }
 
 QueueOptions queue_options(const QueueArgs& q) {
@@ -333,6 +346,11 @@ QueueOptions queue_options(const QueueArgs& q) {
   o.url = q.nats;
   o.ack_wait = std::chrono::milliseconds(std::int64_t(q.ack_wait * 1000));
   o.max_deliver = q.max_deliver;
+  o.replicas = q.replicas;
+  o.name = q.queue;
+  o.subject_prefix = q.queue;
+  std::transform(o.subject_prefix.begin(), o.subject_prefix.end(), o.subject_prefix.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return o;
 }
 
@@ -356,11 +374,11 @@ AnonymizeOptions job_options(const std::string& input, const std::string& output
 }
 
 int run_submit(const std::string& input, const std::string& to, bool sidecars, const QueueArgs& q,
-               const std::vector<std::string>& args, bool s3_path_style) {
-  AnonymizeOptions checked = job_options(input, to, "", args);  // refuse bad flags now, not on every worker
-  StorageOptions storage;
-  storage.force_path_style = s3_path_style || checked.storage.force_path_style;
-  std::vector<Job> jobs = plan_jobs(input, to, args, sidecars, storage);
+               const std::vector<std::string>& args) {
+  // Refuse bad flags now, not on every worker; --s3-path-style among them
+  // applies here too.
+  AnonymizeOptions checked = job_options(input, to, "", args);
+  std::vector<Job> jobs = plan_jobs(input, to, args, sidecars, checked.storage);
   auto queue = connect_work_queue(queue_options(q));
   std::int64_t queued = 0;
   for (const auto& job : jobs) queued += queue->submit(job);
@@ -454,13 +472,12 @@ int main(int argc, char** argv) {
 
   QueueArgs submit_queue, worker_queue, status_queue;
   std::string submit_input, submit_to;
-  bool submit_sidecars = false, submit_path_style = false;
+  bool submit_sidecars = false;
   CLI::App* submit = app.add_subcommand(
       "submit", "queue one job per video or image on NATS JetStream for `veil worker`s (anonymize options follow)");
   submit->add_option("input", submit_input, "video, image, folder, s3:// object or prefix")->required();
   submit->add_option("--to", submit_to, "output file, folder or s3:// prefix, as anonymize's -o")->required();
   submit->add_flag("--sidecars", submit_sidecars, "each job writes its detections to <output>.jsonl");
-  submit->add_flag("--s3-path-style", submit_path_style, "see anonymize");
   add_queue_options(*submit, submit_queue);
   submit->allow_extras();
   submit->footer("Any other option is an anonymize option (veil anonymize --help), given to every job.");
@@ -502,8 +519,7 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return run_eval(eval);
     if (*models) return run_models(models_json, models_offline);
     if (*submit) {
-      return run_submit(submit_input, submit_to, submit_sidecars, submit_queue, submit->remaining(),
-                        submit_path_style);
+      return run_submit(submit_input, submit_to, submit_sidecars, submit_queue, submit->remaining());
     }
     if (*worker) return run_worker_command(worker_queue, worker_idle, worker_offline);
     if (*status) return run_status(status_queue, status_json);

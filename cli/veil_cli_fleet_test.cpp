@@ -4,6 +4,7 @@
 #include "local_servers.hpp"
 #include "test_paths.hpp"
 #include "veil/io/video_source.hpp"
+#include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -257,6 +258,29 @@ TEST_F(VeilFleet, ServerRestartedMidRunLosesNoJob) {
     w->signal(SIGTERM);
     EXPECT_EQ(w->wait(20), 0) << w->output();
   }
+}
+
+TEST_F(VeilFleet, JobsReadAndWriteS3) {
+  test::LocalS3 s3({"raw", "shareable"});
+  test::S3Environment env(s3.endpoint());  // inherited by the workers
+  auto raw = open_object_location("s3://raw/").store;
+  const fs::path photo = test::shared_dir() / "data/faces-dev/images/maksssksksss0.jpg";
+  raw->upload(photo, "2026/11/30/cam1/a.jpg");
+  raw->upload(photo, "2026/11/30/cam2/b.jpg");
+  raw->upload(kDashcam, "2026/11/30/cam2/dash.mp4");
+  ASSERT_EQ(veil("submit s3://raw/2026/11/30/ --to s3://shareable/2026/11/30/ --sidecars --nats " + nats_.url() +
+                 " --preset ultrafast"),
+            0)
+      << output_;
+  EXPECT_NE(output_.find("3 jobs queued"), std::string::npos) << output_;
+  test::ChildProcess& worker = start_worker("--exit-when-idle 3");
+  ASSERT_EQ(worker.wait(300), 0) << worker.output();
+  std::vector<std::string> keys;
+  for (const auto& o : open_object_location("s3://shareable/").store->list("")) keys.push_back(o.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"2026/11/30/cam1/a.jpg", "2026/11/30/cam1/a.jpg.jsonl",
+                                            "2026/11/30/cam2/b.jpg", "2026/11/30/cam2/b.jpg.jsonl",
+                                            "2026/11/30/cam2/dash.mp4", "2026/11/30/cam2/dash.mp4.jsonl"}));
+  EXPECT_EQ(status()["done"], 3);
 }
 
 }  // namespace

@@ -55,4 +55,5 @@ npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 
-build/veil models
+# VEIL_SKIP_MODELS=1 (container images: models are mounted at run time).
+[ "${VEIL_SKIP_MODELS:-0}" = 1 ] || build/veil models

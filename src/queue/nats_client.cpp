@@ -42,7 +42,7 @@ NatsClient::~NatsClient() {
 
 void NatsClient::ensure_streams() {
   auto add = [&](const std::string& name, const std::string& subject, jsRetentionPolicy retention,
-                 int64_t per_subject) {
+                 int64_t per_subject, int64_t max_age_ns) {
     jsStreamInfo* si = nullptr;
     jsErrCode err = jsErrCode(0);
     natsStatus s = js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &err);
@@ -63,6 +63,8 @@ void NatsClient::ensure_streams() {
     cfg.Retention = retention;
     cfg.Storage = js_FileStorage;
     cfg.MaxMsgsPerSubject = per_subject;
+    cfg.MaxAge = max_age_ns;
+    cfg.Replicas = options_.replicas;
     // Submitting the same job again within an hour is dropped by the server.
     cfg.Duplicates = int64_t(3600) * 1000 * 1000 * 1000;
     s = js_AddStream(&si, js_, &cfg, nullptr, &err);
@@ -78,8 +80,10 @@ void NatsClient::ensure_streams() {
     }
     check(s, "cannot create stream " + name + " on " + options_.url, err);
   };
-  add(jobs_stream(), jobs_subject(), js_WorkQueuePolicy, -1);
-  add(results_stream(), options_.subject_prefix + ".*.*", js_LimitsPolicy, 1);
+  const int64_t results_age =
+      int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(options_.results_kept).count());
+  add(jobs_stream(), jobs_subject(), js_WorkQueuePolicy, -1, 0);
+  add(results_stream(), options_.subject_prefix + ".*.*", js_LimitsPolicy, 1, results_age);
 }
 
 bool NatsClient::publish(const std::string& subject, const std::string& data, const std::string& msg_id) {

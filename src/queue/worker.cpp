@@ -71,6 +71,10 @@ class Worker {
     // One delivery more than max_deliver: a job whose workers all died
     // (killed, out of memory) is then dead-lettered without a new try.
     so.Config.MaxDeliver = options.queue.max_deliver + 1;
+    // JetStream's defaults (1,000 jobs in flight, 512 waiting pull requests)
+    // would cap a fleet at about a thousand workers.
+    so.Config.MaxAckPending = 100000;
+    so.Config.MaxWaiting = 10000;
     jsErrCode err = jsErrCode(0);
     queue::check(js_PullSubscribe(&sub_, client_.js(), client_.jobs_subject().c_str(), client_.consumer().c_str(),
                                   nullptr, &so, &err),

@@ -33,6 +33,11 @@ struct QueueOptions {
   std::chrono::milliseconds ack_wait{60000};
   // Deliveries before a failing job goes to the dead-letter subject.
   int max_deliver = 3;
+  // When the streams are created: copies kept by a NATS cluster (3 for a
+  // production cluster; 1 for a single server), and how long a result
+  // record (which also stops a job from being submitted again) is kept.
+  int replicas = 1;
+  std::chrono::hours results_kept{24 * 30};
 };
 
 // One file to anonymize: where from, where to, and the anonymize options
