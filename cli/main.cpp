@@ -33,6 +33,22 @@ namespace {
 
 using namespace veil;
 
+// Exit statuses (README, "Exit statuses"): one meaning each, in every command.
+enum ExitStatus {
+  kSuccess = 0,
+  kFailed = 1,       // the input could not be processed: unreadable, unwritable, unreachable, refused
+  kUsage = 2,        // the command line was not understood
+  kPartial = 3,      // a folder or prefix run: some files failed, the others are done
+  kTruncated = 4,    // done, but a video was cut short: its output has every frame that could be read
+  kInternal = 70,    // a bug (EX_SOFTWARE): please report it
+  kInterrupted = 130 // Ctrl-C or SIGTERM; unfinished outputs discarded
+};
+
+// An option value the parser accepted but Veil cannot use: a usage error.
+struct UsageError : Error {
+  using Error::Error;
+};
+
 // Ctrl-C and SIGTERM ask the pipeline to stop between frames, so that every
 // unfinished output is discarded (temporary files removed, uploads
 // aborted). A second signal ends the process at once.
@@ -59,7 +75,7 @@ cv::Scalar parse_color(const std::string& text) {
       g < 256 && b >= 0 && b < 256) {
     return {double(b), double(g), double(r)};
   }
-  throw Error("--fill-color: expected black, white, gray, R,G,B or #RRGGBB, got '" + text + "'");
+  throw UsageError("--fill-color: expected black, white, gray, R,G,B or #RRGGBB, got '" + text + "'");
 }
 
 std::set<ObjectClass> parse_targets(const std::string& text) {
@@ -68,10 +84,10 @@ std::set<ObjectClass> parse_targets(const std::string& text) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     auto c = parse_object_class(item);
-    if (!c) throw Error("--targets: unknown class '" + item + "' (expected face, plate)");
+    if (!c) throw UsageError("--targets: unknown class '" + item + "' (expected face, plate)");
     out.insert(*c);
   }
-  if (out.empty()) throw Error("--targets: name at least one of face, plate");
+  if (out.empty()) throw UsageError("--targets: name at least one of face, plate");
   return out;
 }
 
@@ -224,9 +240,13 @@ int run_anonymize(const AnonymizeArgs& a) {
   }
   if (!s.failures.empty()) {
     for (const auto& f : s.failures) fmt::print(stderr, "veil: failed: {}\n", f);
-    return 1;
+    return s.files > 0 ? kPartial : kFailed;
   }
-  return 0;
+  if (!s.truncated.empty()) {
+    for (const auto& t : s.truncated) fmt::print(stderr, "veil: truncated: {}\n", t);
+    return kTruncated;
+  }
+  return kSuccess;
 }
 
 struct EvalArgs {
@@ -508,9 +528,17 @@ int main(int argc, char** argv) {
   models->add_flag("--json", models_json, "machine-readable output");
   models->add_flag("--offline", models_offline, "never download; report what is missing");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kSuccess : kUsage;  // --help and --version are not errors
+  }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A file-size limit (ulimit -f) or quota would kill the process mid-write
+  // and leave its temporary file; ignored, the write fails with EFBIG and the
+  // run fails cleanly, removing it.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     if (*anonymize) {
       if (anon.quiet) spdlog::set_level(spdlog::level::warn);
@@ -526,10 +554,13 @@ int main(int argc, char** argv) {
   } catch (const std::exception& ex) {
     if (stop_requested()) {
       fmt::print(stderr, "veil: interrupted; unfinished outputs were discarded\n");
-      return 130;  // as a shell reports a command ended by SIGINT
+      return kInterrupted;  // as a shell reports a command ended by SIGINT
     }
     fmt::print(stderr, "veil: error: {}\n", ex.what());
-    return 1;
+    if (dynamic_cast<const UsageError*>(&ex)) return kUsage;
+    if (dynamic_cast<const Error*>(&ex)) return kFailed;
+    fmt::print(stderr, "veil: this is a bug in Veil; please report it with the command that caused it\n");
+    return kInternal;
   }
   return 0;
 }

@@ -161,7 +161,7 @@ TEST_F(VeilFleet, ThreeWorkersDoEveryJobOnceAsAnonymizeWouldAndDeadLetterThePois
   // The same inputs through one local `veil anonymize`.
   ASSERT_EQ(veil("anonymize " + (dir_ / "in").string() + " -o " + (dir_ / "local").string() + " --detections " +
                  (dir_ / "local.jsonl").string() + opts + " -q"),
-            1);  // the poison file fails there too
+            3);  // partial: the poison file fails there too
   std::vector<fs::path> sidecars;
   for (const auto& name : visible_files(dir_ / "out")) {
     if (fs::path(name).extension() == ".jsonl") sidecars.push_back(dir_ / "out" / name);

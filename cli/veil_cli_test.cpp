@@ -210,6 +210,23 @@ TEST_F(VeilCli, BadInputsFailClearlyAndLeaveNothing) {
   EXPECT_EQ(temp_files_in(dir_), 0);
 }
 
+// Each exit status means one thing (README, "Exit statuses").
+TEST_F(VeilCli, ExitStatusesMeanOneThingEach) {
+  EXPECT_EQ(veil("anonymize " + q(face_photo()) + " -o " + q(dir_ / "ok.png") + " -q"), 0) << output_;
+  EXPECT_EQ(veil("anonymize " + q(dir_ / "missing.mp4") + " -o " + q(dir_ / "a.mp4")), 1) << output_;
+  EXPECT_EQ(veil("anonymize " + q(face_photo()) + " -o " + q(dir_ / "b.png") + " --face-threshold 3"), 2) << output_;
+  EXPECT_EQ(veil("anonymize " + q(face_photo()) + " -o " + q(dir_ / "b.png") + " --fill-color pink"), 2) << output_;
+  EXPECT_EQ(veil("anonymize --no-such-flag"), 2) << output_;
+  EXPECT_EQ(veil("--help"), 0);
+  fs::create_directories(dir_ / "in");
+  fs::copy_file(face_photo(), dir_ / "in" / "good.jpg");
+  std::ofstream(dir_ / "in" / "bad.jpg") << "not a picture";
+  EXPECT_EQ(veil("anonymize " + q(dir_ / "in") + " -o " + q(dir_ / "out") + " -q"), 3) << output_;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "good.jpg"));
+  fs::remove(dir_ / "in" / "good.jpg");
+  EXPECT_EQ(veil("anonymize " + q(dir_ / "in") + " -o " + q(dir_ / "out2") + " -q"), 1) << "nothing done: failed";
+}
+
 // A folder of symbolic links (how people gather a data set without copying
 // it): each output lands under the output folder, and the linked files are
 // never written.

@@ -1,17 +1,12 @@
 #include "io/atomic_output.hpp"
 
+#include "io/temp_files.hpp"
 #include "veil/core/error.hpp"
 
-#include <atomic>
 #include <system_error>
-#include <unistd.h>
 
 namespace veil {
 namespace fs = std::filesystem;
-
-namespace {
-std::atomic<unsigned> g_counter{0};
-}
 
 AtomicOutput::AtomicOutput(fs::path destination)
     : destination_(std::move(destination)), name_(destination_.string()) {
@@ -24,9 +19,14 @@ AtomicOutput::AtomicOutput(fs::path destination)
   if (fs::is_directory(destination_, ec)) {
     throw Error("output path is a folder, expected a file: " + destination_.string());
   }
-  // Hidden name with the real extension last: "a/.clip.veil-1234-0.tmp.mp4".
-  temp_ = dir / ("." + destination_.stem().string() + ".veil-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(g_counter++) + ".tmp" + destination_.extension().string());
+  // Hidden name with the real extension last: "a/.clip.veil-HOST-1234-0.tmp.mp4".
+  std::string prefix = ".";  // appended, not "." + ...: GCC 12 warns falsely (-Wrestrict) on the operator+ chain
+  prefix += destination_.stem().string();
+  prefix += ".veil-";
+  const std::string suffix = ".tmp" + destination_.extension().string();
+  // What a killed run (power cut, kill -9, OOM) left for this destination.
+  remove_stale_temp_files(dir, prefix, suffix);
+  temp_ = dir / temp_file_name(prefix, suffix);
 }
 
 AtomicOutput::~AtomicOutput() {

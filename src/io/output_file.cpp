@@ -1,17 +1,13 @@
 #include "veil/io/output_file.hpp"
 
 #include "io/atomic_output.hpp"
+#include "io/temp_files.hpp"
 #include "veil/core/error.hpp"
-
-#include <atomic>
-#include <unistd.h>
 
 namespace veil {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::atomic<unsigned> g_upload_counter{0};
 
 // An object destination: the bytes are written to a local temporary file
 // (most containers seek back while muxing, so they cannot be streamed as
@@ -23,9 +19,10 @@ class UploadOutput : public OutputFile {
     if (location_.key.empty() || location_.key.back() == '/') {
       throw Error(url_ + ": names a prefix (a folder), expected an object key for a single output");
     }
-    const fs::path key(location_.key);
-    temp_ = fs::temp_directory_path() / ("veil-upload-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(g_upload_counter++) + key.extension().string());
+    const std::string suffix = fs::path(location_.key).extension().string();
+    const fs::path dir = fs::temp_directory_path();
+    remove_stale_temp_files(dir, "veil-upload-", suffix);
+    temp_ = dir / temp_file_name("veil-upload-", suffix);
   }
   ~UploadOutput() override {
     std::error_code ec;

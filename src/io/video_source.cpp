@@ -211,6 +211,7 @@ void VideoSource::open_streams() {
   }
   if (st->nb_frames > 0) {
     info_.frame_count = st->nb_frames;
+    indexed_frames_ = st->nb_frames;
   } else if (fps.num > 0 && fps.den > 0) {
     double seconds = 0;
     if (st->duration > 0) {
@@ -223,6 +224,11 @@ void VideoSource::open_streams() {
 }
 
 VideoSource::~VideoSource() = default;
+
+std::int64_t VideoSource::frames_missing() const {
+  if (!ended_ || indexed_frames_ <= 0) return 0;
+  return std::max<std::int64_t>(0, indexed_frames_ - next_index_);
+}
 
 void VideoSource::fail(const std::string& what, int err) const {
   std::string msg = name_ + ": " + what;
@@ -252,7 +258,10 @@ bool VideoSource::read(Frame& out) {
       av_frame_unref(frame_.get());
       return true;
     }
-    if (err == AVERROR_EOF) return false;
+    if (err == AVERROR_EOF) {
+      ended_ = true;
+      return false;
+    }
     // Anything but "send more input" means a frame was lost: stop.
     if (err != AVERROR(EAGAIN)) fail("cannot decode video frame " + std::to_string(next_index_), err);
     if (input_ended_) fail("video decoder stalled after the end of input");

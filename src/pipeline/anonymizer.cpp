@@ -130,6 +130,13 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
     throw Error(what + "; no output written");
   }
   sink->finish();
+  if (const std::int64_t missing = source->frames_missing()) {
+    const std::int64_t decoded = *source->info().frame_count - missing;
+    std::string msg = input + ": the recording ends early (cut off?): " + std::to_string(decoded) + " of the " +
+                      std::to_string(*source->info().frame_count) + " frames its index lists could be read; " +
+                      output + " holds those " + std::to_string(decoded) + ", anonymized";
+    stats.truncated.push_back(std::move(msg));
+  }
   stats.files++;
   if (progress) progress->on_file_end();
 }

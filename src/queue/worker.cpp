@@ -76,9 +76,17 @@ class Worker {
     so.Config.MaxAckPending = 100000;
     so.Config.MaxWaiting = 10000;
     jsErrCode err = jsErrCode(0);
-    queue::check(js_PullSubscribe(&sub_, client_.js(), client_.jobs_subject().c_str(), client_.consumer().c_str(),
-                                  nullptr, &so, &err),
-                 "cannot subscribe to " + client_.jobs_subject() + " on " + options.queue.url, err);
+    natsStatus s = js_PullSubscribe(&sub_, client_.js(), client_.jobs_subject().c_str(), client_.consumer().c_str(),
+                                    nullptr, &so, &err);
+    try {
+      queue::check(s, "cannot subscribe to " + client_.jobs_subject() + " on " + options.queue.url, err);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.find("configuration requests") == std::string::npos) throw;
+      // The consumer is shared: its settings are the first worker's.
+      throw Error(what + " (every worker must use the same --ack-wait and --max-deliver as the consumer " +
+                  client_.consumer() + " was created with)");
+    }
   }
   ~Worker() {
     if (sub_) natsSubscription_Destroy(sub_);
@@ -128,7 +136,7 @@ class Worker {
       job = Job::from_json(nlohmann::json::parse(data));
     } catch (const std::exception& ex) {
       spdlog::error("dropping a malformed job: {}", ex.what());
-      dead_letter(msg, Job{sha256_of(data), "", "", "", {}}, ex.what(), delivered);
+      dead_letter(msg, Job{fallback_id(data), "", "", "", {}}, ex.what(), delivered);
       return;
     }
     if (client_.last_result(client_.done_subject(job.id))) {
@@ -196,7 +204,8 @@ class Worker {
     natsMsg_Term(msg, nullptr);
   }
 
-  static std::string sha256_of(const std::string& data) { return std::to_string(std::hash<std::string>{}(data)); }
+  // A malformed job has no id of its own; its failure record needs a subject.
+  static std::string fallback_id(const std::string& data) { return std::to_string(std::hash<std::string>{}(data)); }
 
   WorkerOptions options_;
   const JobRunner& run_;

@@ -25,6 +25,11 @@ class FrameSource {
   // that cannot be decoded must never be skipped silently.
   virtual bool read(Frame& out) = 0;
   virtual const SourceInfo& info() const = 0;
+  // Once read() has returned false: how many frames the container's index
+  // lists that never came, because the recording was cut short (a dashcam
+  // losing power). 0 when the input is whole, or when the container has no
+  // index to tell (MKV, MPEG-TS cut mid-write).
+  virtual std::int64_t frames_missing() const { return 0; }
 };
 
 }  // namespace veil

@@ -83,6 +83,7 @@ class VideoSource : public FrameSource {
   // Frame::pts_seconds is the same instant in seconds.
   bool read(Frame& out) override;
   const SourceInfo& info() const override { return info_; }
+  std::int64_t frames_missing() const override;
 
   // Must be set before the first read(): without a callback then, the other
   // streams are not read at all. Pass nullptr to stop delivering.
@@ -125,6 +126,8 @@ class VideoSource : public FrameSource {
   std::int64_t last_pts_ = 0;
   std::int64_t last_duration_ = 1;
   std::int64_t nominal_duration_ = 0;  // one frame at avg_frame_rate, or 0
+  std::int64_t indexed_frames_ = 0;    // frames the container's index lists, or 0
+  bool ended_ = false;                 // read() has returned false
 
   // What sws_ was configured for; rebuilt when a frame differs.
   int sws_width_ = 0, sws_height_ = 0, sws_format_ = -1, sws_colorspace_ = -1, sws_range_ = -1;

@@ -46,6 +46,9 @@ struct RunStats {
   std::int64_t tracked = 0;  // extra boxes from tracking (gaps, look-ahead)
   double seconds = 0;
   std::vector<std::string> failures;  // one message per input that failed
+  // One message per video cut short (see FrameSource::frames_missing): its
+  // output holds every frame that decoded, each analysed and redacted.
+  std::vector<std::string> truncated;
 };
 
 // Told about progress; the CLI draws a bar with it. Called from the thread
