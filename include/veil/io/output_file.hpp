@@ -11,6 +11,7 @@
 
 namespace veil {
 
+// One thread at a time may use an OutputFile.
 class OutputFile {
  public:
   virtual ~OutputFile() = default;
