@@ -116,6 +116,30 @@ TEST_F(VeilFaults, AFullDiskIsAClearErrorWithNothingLeft) {
   EXPECT_EQ(temp_files_in(dir_), 0) << output;
 }
 
+// A 60-byte GIF whose header claims a 16000x16000 screen once made Veil use
+// 24 GB: it is refused before a frame is decoded.
+TEST_F(VeilFaults, AnAbsurdFrameSizeIsRefusedBeforeAllocating) {
+  auto u16 = [](int v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  std::string gif = "GIF89a" + u16(16000) + u16(16000) + std::string("\x80\x00\x00", 3) +
+                    std::string("\x00\x00\x00\xff\xff\xff", 6);
+  for (int i = 0; i < 2; ++i) {
+    gif += "\x2c" + u16(i) + u16(i) + u16(1) + u16(1) + std::string("\x00\x02\x02\x44\x01\x00", 6);
+  }
+  gif += "\x3b";
+  const fs::path input = dir_ / "huge.gif", out = dir_ / "out.gif";
+  std::ofstream(input, std::ios::binary) << gif;
+  std::string output;
+  const auto start = std::chrono::steady_clock::now();
+  const int code = test::run_command("env VEIL_MODEL_DIR=" + test::model_dir().string() + " " +
+                                         test::cli_path().string() + " anonymize " + input.string() + " -o " +
+                                         out.string() + " -q",
+                                     &output);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("16000x16000 is larger than Veil handles"), std::string::npos) << output;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // A dashcam that loses power leaves a file cut mid-way. Its index (an MP4
 // "moov" written first) still lists every frame: Veil anonymizes every frame
 // that can be read, writes them, says how many were lost, and exits 4.

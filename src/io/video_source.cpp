@@ -185,6 +185,14 @@ void VideoSource::open_streams() {
   if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
     fail("cannot determine the video's frame size");
   }
+  // A 60-byte GIF may claim 16000x16000: every frame of it would take 768 MB
+  // as BGR, and the look-ahead holds several (such a file once took 24 GB).
+  // No camera Veil serves comes near the limit (8K video is 33 megapixels).
+  const std::int64_t pixels = std::int64_t(st->codecpar->width) * st->codecpar->height;
+  if (pixels > kMaxFramePixels) {
+    fail("frame size " + std::to_string(st->codecpar->width) + "x" + std::to_string(st->codecpar->height) +
+         " is larger than Veil handles (at most " + std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
+  }
 
   decoder_.reset(avcodec_alloc_context3(codec));
   if (!decoder_) fail("out of memory");

@@ -69,8 +69,12 @@ class VideoSource : public FrameSource {
   // unreferences the packet afterwards either way.
   using Passthrough = std::function<void(AVPacket* pkt)>;
 
-  // Throws veil::Error naming `input` when it is missing, not a video, or
-  // uses a codec that cannot be decoded.
+  // Frames above this many pixels (8192x8192) are refused before any is
+  // decoded: a crafted header must not make Veil allocate gigabytes.
+  static constexpr std::int64_t kMaxFramePixels = std::int64_t(8192) * 8192;
+
+  // Throws veil::Error naming `input` when it is missing, not a video, uses
+  // a codec that cannot be decoded, or claims frames above kMaxFramePixels.
   explicit VideoSource(const std::filesystem::path& input);
   // Decodes a stored object as it is read (ranged reads, no download first).
   // Throws veil::Error naming the object's URL.
