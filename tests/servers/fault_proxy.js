@@ -4,7 +4,8 @@
 //   node fault_proxy.js --target PORT --log FILE [--faults JSON]
 // Prints "listening PORT" (a free port on 127.0.0.1). FILE gets one JSON
 // line per request: {"method", "url", "status", "bytes" (response body bytes
-// sent), "range", "fault"}.
+// sent), "range", "fault"}, written before the answer is sent: a client that
+// has its answer finds the request in the log.
 // JSON is a list of rules, tried in order; the first that matches and has
 // faults left applies:
 //   {"method": "PUT", "url": "partNumber=2", "skip": 0, "times": 1,
@@ -53,11 +54,11 @@ function log(req, status, bytes, fault) {
   fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
 }
 
-function s3Error(res, code, message) {
+function s3Error(req, res, code, message, fault) {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  log(req, 503, Buffer.byteLength(body), fault);
   res.writeHead(503, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
-  return Buffer.byteLength(body);
 }
 
 const server = http.createServer((req, res) => {
@@ -75,10 +76,10 @@ const server = http.createServer((req, res) => {
       const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>' +
         '<Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message>' +
         `<Region>${region}</Region></Error>`;
+      log(req, 301, Buffer.byteLength(body), fault);
       res.writeHead(301, { 'Content-Type': 'application/xml', 'x-amz-bucket-region': region,
         'Content-Length': Buffer.byteLength(body) });
       res.end(body);
-      log(req, 301, Buffer.byteLength(body), fault);
       return;
     }
     if (fault === 'reset') {
@@ -86,11 +87,12 @@ const server = http.createServer((req, res) => {
       req.socket.destroy();
       return;
     }
-    if (fault === '503' || fault === 'slowdown') {
-      const n = fault === '503'
-        ? s3Error(res, 'ServiceUnavailable', 'Service is unable to handle request.')
-        : s3Error(res, 'SlowDown', 'Please reduce your request rate.');
-      log(req, 503, n, fault);
+    if (fault === '503') {
+      s3Error(req, res, 'ServiceUnavailable', 'Service is unable to handle request.', fault);
+      return;
+    }
+    if (fault === 'slowdown') {
+      s3Error(req, res, 'SlowDown', 'Please reduce your request rate.', fault);
       return;
     }
     const upstream = http.request(
@@ -109,14 +111,14 @@ const server = http.createServer((req, res) => {
             });
             return;
           }
+          log(req, up.statusCode, data.length, null);
           res.writeHead(up.statusCode, up.headers);
           res.end(data);
-          log(req, up.statusCode, data.length, null);
         });
       },
     );
     upstream.on('error', err => {
-      log(req, 502, 0, 'upstream: ' + err.message);
+      log(req, 502, 0, 'upstream: ' + err.message);  // before the answer, as everywhere
       res.writeHead(502);
       res.end();
     });
