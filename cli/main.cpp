@@ -7,6 +7,8 @@
 #include "veil/models/model_manifest.hpp"
 #include "veil/pipeline/anonymizer.hpp"
 #include "veil/queue/work_queue.hpp"
+#include "veil/render/renderer.hpp"
+#include "veil/review/review_server.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -23,6 +25,9 @@ extern "C" {
 #include <malloc.h>
 #endif
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -106,6 +111,25 @@ struct AnonymizeArgs {
   int sweep = AnonymizeOptions{}.sweep_frames, threads = 0;
 };
 
+// How a hidden object looks: shared by anonymize, eval, render and review.
+void add_redaction_options(CLI::App& app, AnonymizeArgs& a) {
+  app.add_option("--mode", a.mode, "blur, pixelate, fill or none (report only)")
+      ->check(CLI::IsMember({"blur", "pixelate", "fill", "none"}))
+      ->capture_default_str();
+  app.add_option("--shape", a.shape, "auto (ellipse for faces, outline for plates), ellipse or box")
+      ->check(CLI::IsMember({"auto", "ellipse", "box"}))
+      ->capture_default_str();
+  app.add_option("--mask-scale", a.mask_scale, "hidden area size relative to a detected face")
+      ->check(CLI::Range(0.5, 4.0))
+      ->capture_default_str();
+  app.add_option("--plate-mask-scale", a.plate_mask_scale, "hidden area size relative to a detected plate")
+      ->check(CLI::Range(0.5, 4.0))
+      ->capture_default_str();
+  app.add_option("--fill-color", a.fill, "fill colour: black, white, gray, R,G,B or #RRGGBB")->capture_default_str();
+  app.add_option("--block-size", a.block_size, "pixelate block size in pixels (0: scale with the object)")
+      ->check(CLI::NonNegativeNumber);
+}
+
 // Options that decide what is hidden: shared by anonymize and eval, so that
 // eval measures exactly what anonymize would do with the same flags.
 void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
@@ -122,19 +146,7 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->capture_default_str();
   app.add_flag("--allow-noncommercial", a.allow_noncommercial,
                "allow models whose licence forbids commercial use (their licence is printed on every run)");
-  app.add_option("--mode", a.mode, "blur, pixelate, fill or none (report only)")
-      ->check(CLI::IsMember({"blur", "pixelate", "fill", "none"}))
-      ->capture_default_str();
-  app.add_option("--shape", a.shape, "auto (ellipse for faces, outline for plates), ellipse or box")
-      ->check(CLI::IsMember({"auto", "ellipse", "box"}))
-      ->capture_default_str();
-  app.add_option("--mask-scale", a.mask_scale, "hidden area size relative to a detected face")
-      ->check(CLI::Range(0.5, 4.0))
-      ->capture_default_str();
-  app.add_option("--plate-mask-scale", a.plate_mask_scale, "hidden area size relative to a detected plate")
-      ->check(CLI::Range(0.5, 4.0))
-      ->capture_default_str();
-  app.add_option("--fill-color", a.fill, "fill colour: black, white, gray, R,G,B or #RRGGBB")->capture_default_str();
+  add_redaction_options(app, a);
   app.add_option("--lookahead", a.lookahead, "video: frames held back so an object is hidden before its first detection")
       ->check(CLI::Range(0, 250))
       ->capture_default_str();
@@ -155,15 +167,8 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
                "localhost and IP endpoints)");
 }
 
-void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
-  app.add_option("input", a.input, "video, image, or folder of them; or s3://bucket/key, s3://bucket/prefix/")
-      ->required();
-  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder; or an s3:// URL")
-      ->required();
-  add_detection_options(app, a);
-  app.add_option("--block-size", a.block_size, "pixelate block size in pixels (0: scale with the object)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--detections", a.detections, "write detections as JSON Lines to this file (or s3:// URL)");
+// How outputs are written: shared by anonymize and render.
+void add_output_options(CLI::App& app, AnonymizeArgs& a) {
   app.add_option("--image-format", a.image_format, "images inside a folder: same, png or jpg")
       ->check(CLI::IsMember({"same", "png", "jpg"}))
       ->capture_default_str();
@@ -177,7 +182,41 @@ void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
                              "veryslow"}))
       ->capture_default_str();
   app.add_flag("--strip-metadata", a.strip_metadata, "drop container and stream metadata (GPS, creation time)");
+}
+
+void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
+  app.add_option("input", a.input, "video, image, or folder of them; or s3://bucket/key, s3://bucket/prefix/")
+      ->required();
+  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder; or an s3:// URL")
+      ->required();
+  add_detection_options(app, a);
+  app.add_option("--detections", a.detections, "write detections as JSON Lines to this file (or s3:// URL)");
+  add_output_options(app, a);
   app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
+}
+
+RedactOptions redact_options(const AnonymizeArgs& a) {
+  RedactOptions r;
+  r.mode = *parse_redact_mode(a.mode);
+  r.shape = *parse_mask_shape(a.shape);
+  r.face_mask_scale = a.mask_scale;
+  r.plate_mask_scale = a.plate_mask_scale;
+  r.fill_color = parse_color(a.fill);
+  r.block_size = a.block_size;
+  return r;
+}
+
+ImageFormat image_format(const AnonymizeArgs& a) {
+  return a.image_format == "png" ? ImageFormat::kPng : a.image_format == "jpg" ? ImageFormat::kJpg : ImageFormat::kSame;
+}
+
+VideoEncodeOptions encode_options(const AnonymizeArgs& a) {
+  VideoEncodeOptions e;
+  e.codec = a.codec;
+  e.crf = a.crf;
+  e.preset = a.preset;
+  e.strip_metadata = a.strip_metadata;
+  return e;
 }
 
 AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
@@ -197,19 +236,9 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
     o.tracking->window = a.lookahead;
     o.tracking->tracker.max_gap = a.max_gap;
   }
-  o.redact.mode = *parse_redact_mode(a.mode);
-  o.redact.shape = *parse_mask_shape(a.shape);
-  o.redact.face_mask_scale = a.mask_scale;
-  o.redact.plate_mask_scale = a.plate_mask_scale;
-  o.redact.fill_color = parse_color(a.fill);
-  o.redact.block_size = a.block_size;
-  o.image_format = a.image_format == "png" ? ImageFormat::kPng
-                   : a.image_format == "jpg" ? ImageFormat::kJpg
-                                             : ImageFormat::kSame;
-  o.encode.codec = a.codec;
-  o.encode.crf = a.crf;
-  o.encode.preset = a.preset;
-  o.encode.strip_metadata = a.strip_metadata;
+  o.redact = redact_options(a);
+  o.image_format = image_format(a);
+  o.encode = encode_options(a);
   if (!a.detections.empty()) o.detections_path = a.detections;
   return o;
 }
@@ -220,17 +249,11 @@ ModelStore model_store(bool no_download) {
   return ModelStore(store_options);
 }
 
-int run_anonymize(const AnonymizeArgs& a) {
-  AnonymizeOptions o = anonymize_options(a);
-  ModelStore store = model_store(a.no_download);
-  Anonymizer anonymizer(o, store);
-
-  cli::ProgressBar bar;
-  bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
-  RunStats s = anonymizer.run(a.input, a.output, show_progress ? &bar : nullptr);
-  if (!a.quiet) {
+// Prints the summary of an anonymize or render run; returns its exit status.
+int finish_run(const RunStats& s, const std::set<ObjectClass>& classes, bool quiet) {
+  if (!quiet) {
     std::string per_class;
-    for (ObjectClass c : o.detection.targets) {
+    for (ObjectClass c : classes) {
       per_class += fmt::format(", {} {}s", s.detections.count(c) ? s.detections.at(c) : 0, to_string(c));
     }
     if (s.tracked) per_class += fmt::format(" (+{} tracked)", s.tracked);
@@ -247,6 +270,75 @@ int run_anonymize(const AnonymizeArgs& a) {
     return kTruncated;
   }
   return kSuccess;
+}
+
+int run_anonymize(const AnonymizeArgs& a) {
+  AnonymizeOptions o = anonymize_options(a);
+  ModelStore store = model_store(a.no_download);
+  Anonymizer anonymizer(o, store);
+  cli::ProgressBar bar;
+  bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
+  RunStats s = anonymizer.run(a.input, a.output, show_progress ? &bar : nullptr);
+  return finish_run(s, o.detection.targets, a.quiet);
+}
+
+// --- Review and render -----------------------------------------------------
+
+void add_render(CLI::App& app, AnonymizeArgs& a) {
+  app.add_option("input", a.input, "the video, image or folder the sidecar was made from (or s3:// URL)")->required();
+  app.add_option("--detections", a.detections, "the sidecar (JSON Lines) that says what to hide; or s3:// URL")
+      ->required();
+  app.add_option("-o,--output", a.output, "output file (format from its extension) or folder; or an s3:// URL")
+      ->required();
+  add_redaction_options(app, a);
+  add_output_options(app, a);
+  app.add_flag("--s3-path-style", a.s3_path_style, "address s3:// buckets as ENDPOINT/bucket/key");
+  app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
+}
+
+void add_review(CLI::App& app, AnonymizeArgs& a, int& port) {
+  app.add_option("input", a.input, "the video or image the sidecar was made from")->required();
+  app.add_option("--detections", a.detections, "the sidecar (JSON Lines) to review; Save rewrites it, keeping a .bak")
+      ->required();
+  app.add_option("--port", port, "port on 127.0.0.1 (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
+  add_redaction_options(app, a);  // how the preview (and later render) hides
+}
+
+// Serves the review page until Ctrl-C or SIGTERM.
+int run_review(const AnonymizeArgs& a, int port) {
+  ReviewOptions o;
+  o.input = a.input;
+  o.sidecar = a.detections;
+  o.port = port;
+  o.redact = redact_options(a);
+  ReviewServer server(o);
+  std::cout << server.url() << std::endl;  // alone on stdout, for scripts
+  fmt::print(stderr, "veil: reviewing {} (sidecar {}): open the URL above; Ctrl-C stops\n", a.input, a.detections);
+  std::atomic<bool> ended{false};
+  std::thread serving([&] {
+    server.run();
+    ended = true;
+  });
+  while (!stop_requested() && !ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // stop() before the server has begun listening does nothing: repeat it.
+  while (!ended) {
+    server.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  serving.join();
+  return kSuccess;
+}
+
+int run_render(const AnonymizeArgs& a) {
+  RenderOptions o;
+  o.redact = redact_options(a);
+  o.encode = encode_options(a);
+  o.image_format = image_format(a);
+  o.storage.force_path_style = a.s3_path_style;
+  cli::ProgressBar bar;
+  bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
+  RunStats s = render(a.input, a.detections, a.output, o, show_progress ? &bar : nullptr);
+  return finish_run(s, {ObjectClass::kFace, ObjectClass::kPlate}, a.quiet);
 }
 
 struct EvalArgs {
@@ -490,6 +582,17 @@ int main(int argc, char** argv) {
   CLI::App* eval_cmd = app.add_subcommand("eval", "measure recall against annotated images or a labelled video");
   add_eval(*eval_cmd, eval);
 
+  AnonymizeArgs review_args;
+  int review_port = 0;
+  CLI::App* review_cmd =
+      app.add_subcommand("review", "check and correct a detections sidecar in a local web page, then render it");
+  add_review(*review_cmd, review_args, review_port);
+
+  AnonymizeArgs render_args;
+  CLI::App* render_cmd =
+      app.add_subcommand("render", "hide exactly what a (reviewed) detections sidecar lists; runs no detector");
+  add_render(*render_cmd, render_args);
+
   QueueArgs submit_queue, worker_queue, status_queue;
   std::string submit_input, submit_to;
   bool submit_sidecars = false;
@@ -544,6 +647,11 @@ int main(int argc, char** argv) {
       if (anon.quiet) spdlog::set_level(spdlog::level::warn);
       return run_anonymize(anon);
     }
+    if (*render_cmd) {
+      if (render_args.quiet) spdlog::set_level(spdlog::level::warn);
+      return run_render(render_args);
+    }
+    if (*review_cmd) return run_review(review_args, review_port);
     if (*eval_cmd) return run_eval(eval);
     if (*models) return run_models(models_json, models_offline);
     if (*submit) {

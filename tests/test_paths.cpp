@@ -30,6 +30,12 @@ fs::path make_temp_dir(const std::string& tag) {
   return p;
 }
 
+std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+std::string veil_command(const std::string& args) {
+  return "VEIL_MODEL_DIR=" + quoted(model_dir()) + " " + quoted(cli_path()) + " " + args;
+}
+
 int run_command(const std::string& command, std::string* output) {
   std::string full = command + " 2>&1";
   FILE* pipe = ::popen(full.c_str(), "r");

@@ -144,6 +144,7 @@ void load_veil(const fs::path& file, GroundTruth& gt) {
     if (line.empty()) continue;
     try {
       auto j = nlohmann::json::parse(line);
+      if (!j.contains("detections")) continue;  // a track line (a review edit), no boxes
       std::vector<GroundTruthBox> boxes;
       for (const auto& d : j.at("detections")) {
         const auto& b = d.at("box");

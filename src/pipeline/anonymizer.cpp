@@ -2,9 +2,9 @@
 
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
-#include "io/media_listing.hpp"
+#include "pipeline/per_file_run.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
-#include "pipeline/sidecar_writer.hpp"
+#include "sidecar/sidecar_writer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,20 +13,6 @@
 
 namespace veil {
 namespace fs = std::filesystem;
-
-namespace {
-
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  return fs::exists(b, ec) && fs::equivalent(a, b, ec);
-}
-
-bool same_location(const std::string& a, const std::string& b) {
-  if (is_object_url(a) || is_object_url(b)) return a == b;
-  return same_file(a, b);
-}
-
-}  // namespace
 
 fs::path output_path_for(const fs::path& relative, ImageFormat image_format) {
   if (media_kind_for_path(relative) != MediaKind::kImage) return relative;
@@ -51,42 +37,12 @@ Anonymizer::Anonymizer(AnonymizeOptions options, const ModelStore& store)
 RunStats Anonymizer::run(const std::string& input, const std::string& output, ProgressListener* progress) {
   auto start = std::chrono::steady_clock::now();
   RunStats stats;
-  if (same_location(input, output)) throw Error(output + ": output would overwrite the input");
-  const MediaListing listing = list_media(input, output, options_.storage);
-
   std::unique_ptr<SidecarWriter> sidecar;
   if (options_.detections_path) sidecar = std::make_unique<SidecarWriter>(*options_.detections_path, options_.storage);
-
-  if (listing.is_folder) {
-    if (!is_object_url(output)) {
-      std::error_code ec;
-      if (fs::exists(output, ec) && !fs::is_directory(output, ec)) {
-        throw Error(output + ": input is a folder, so the output must be a folder too");
-      }
-      fs::create_directories(output, ec);
-      if (ec) throw Error("cannot create output folder " + output + ": " + ec.message());
-    }
-    if (listing.files.empty()) throw Error(input + ": no videos or images in this folder");
-    for (const auto& file : listing.files) {
-      const std::string dest = join_location(output, output_path_for(file.relative, options_.image_format).generic_string());
-      try {
-        if (!file.problem.empty()) throw Error(file.problem);
-        if (same_location(file.location, dest)) throw Error(dest + ": output would overwrite the input");
-        if (!is_object_url(dest)) fs::create_directories(fs::path(dest).parent_path());
-        run_file(file.location, dest, file.relative, sidecar.get(), stats, progress);
-      } catch (const std::exception& ex) {
-        if (stop_requested()) throw;
-        spdlog::error("{}", ex.what());
-        stats.failures.push_back(ex.what());
-      }
-    }
-  } else {
-    const MediaEntry& file = listing.files.front();
-    // "-o s3://bucket/folder/" names where the file goes, under its own name.
-    const bool to_prefix = is_object_url(output) && output.back() == '/';
-    run_file(file.location, to_prefix ? output + file.relative : output, file.relative, sidecar.get(), stats,
-             progress);
-  }
+  run_per_file(input, output, options_.image_format, options_.storage, stats,
+               [&](const std::string& in, const std::string& out, const std::string& label) {
+                 run_file(in, out, label, sidecar.get(), stats, progress);
+               });
   if (sidecar) sidecar->finish();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
@@ -101,6 +57,7 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
   AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
+      round_to_sidecar_precision(found);
       if (sidecar) sidecar->write(label, frame, found);
       for (const auto& d : found) {
         if (d.predicted) {

@@ -1,4 +1,4 @@
-#include "pipeline/sidecar_writer.hpp"
+#include "sidecar/sidecar_writer.hpp"
 
 #include "veil/core/error.hpp"
 
@@ -12,6 +12,14 @@ namespace {
 // Two decimals are finer than any detector's box precision and keep lines short.
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 }  // namespace
+
+void round_to_sidecar_precision(Detections& detections) {
+  for (Detection& d : detections) {
+    d.box = cv::Rect2f(float(round2(d.box.x)), float(round2(d.box.y)), float(round2(d.box.width)),
+                       float(round2(d.box.height)));
+    for (auto& p : d.corners) p = cv::Point2f(float(round2(p.x)), float(round2(p.y)));
+  }
+}
 
 SidecarWriter::SidecarWriter(const std::string& path, const StorageOptions& storage)
     : out_(open_output_file(path, storage)), stream_(out_->temp_path()) {

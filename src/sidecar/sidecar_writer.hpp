@@ -1,5 +1,6 @@
 #pragma once
-// Writes the detections sidecar: JSON Lines, one object per frame or image:
+// Writes the detections sidecar (format: veil/sidecar/sidecar.hpp): JSON
+// Lines, one object per frame or image:
 //   {"file": "a/b.mp4", "index": 12, "pts": 0.48, "detections": [
 //     {"class": "face", "score": 0.91, "box": [x, y, w, h], "track": 3,
 //      "corners": [[x, y], ...]}]}
@@ -17,6 +18,11 @@
 #include <string>
 
 namespace veil {
+
+// Rounds boxes and corners to the sidecar's precision (0.01 px). The
+// anonymizer hides the rounded boxes, so that `veil render` from the sidecar
+// hides exactly the same pixels.
+void round_to_sidecar_precision(Detections& detections);
 
 class SidecarWriter {
  public:

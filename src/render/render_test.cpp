@@ -1,0 +1,209 @@
+// `veil render` end to end on real clips and photos: it hides exactly what
+// the sidecar says, edits included, and refuses a sidecar of another input.
+#include "test_paths.hpp"
+#include "veil/io/video_source.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <fstream>
+
+namespace veil {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kFaceClip = test::video_dir() / "head-pose-face-detection-female-and-male.gif";
+
+std::vector<json> read_lines(const fs::path& p) {
+  std::vector<json> lines;
+  std::ifstream in(p);
+  for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+  return lines;
+}
+
+void write_lines(const fs::path& p, const std::vector<json>& lines) {
+  std::ofstream out(p);
+  for (const auto& l : lines) out << l.dump() << "\n";
+}
+
+std::vector<cv::Mat> decode(const fs::path& video) {
+  VideoSource src(video);
+  std::vector<cv::Mat> frames;
+  Frame f;
+  while (src.read(f)) frames.push_back(f.image.clone());
+  return frames;
+}
+
+double mean_abs_diff(const cv::Mat& a, const cv::Mat& b, const cv::Rect& r) {
+  const cv::Scalar m = cv::mean(cv::abs(a(r) - b(r)));
+  return (m[0] + m[1] + m[2]) / 3;
+}
+
+double mean_level(const cv::Mat& image, const cv::Rect& r) {
+  const cv::Scalar m = cv::mean(image(r));
+  return (m[0] + m[1] + m[2]) / 3;
+}
+
+class Render : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir("render"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  int veil(const std::string& args) { return test::run_command(test::veil_command(args), &output_); }
+  static std::string q(const fs::path& p) { return test::quoted(p); }
+
+  fs::path dir_;
+  std::string output_;
+};
+
+TEST_F(Render, UneditedSidecarGivesWhatAnonymizeGives) {
+  const std::string opts = " --mode pixelate --preset ultrafast -q";
+  ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "a.mp4") + " --detections " + q(dir_ / "s.jsonl") +
+                 opts),
+            0)
+      << output_;
+  ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "r.mp4") + opts),
+            0)
+      << output_;
+  const auto anonymized = decode(dir_ / "a.mp4");
+  const auto rendered = decode(dir_ / "r.mp4");
+  ASSERT_EQ(rendered.size(), anonymized.size());
+  ASSERT_EQ(anonymized.size(), 56u);
+  for (std::size_t i = 0; i < rendered.size(); ++i) {
+    EXPECT_EQ(cv::norm(rendered[i], anonymized[i], cv::NORM_INF), 0) << "frame " << i;
+  }
+}
+
+TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
+  // A still photo with several faces, written losslessly.
+  const fs::path photo = test::shared_dir() / "data/faces-dev/images/maksssksksss0.jpg";
+  ASSERT_EQ(veil("anonymize " + q(photo) + " -o " + q(dir_ / "a.png") + " --detections " + q(dir_ / "s.jsonl") +
+                 " --mode fill --shape box -q"),
+            0)
+      << output_;
+  auto lines = read_lines(dir_ / "s.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  auto& dets = lines[0]["detections"];
+  ASSERT_GE(dets.size(), 2u);
+  // Exclude the largest face, whose box overlaps no other.
+  std::size_t pick = 0;
+  auto rect = [&](std::size_t i) {
+    const auto& b = dets[i]["box"];
+    return cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>());
+  };
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    if (rect(i).area() > rect(pick).area()) pick = i;
+  }
+  // Each model of the ensemble boxes the face: exclude every box on it.
+  auto same_face = [&](std::size_t i) {
+    const float inter = (rect(i) & rect(pick)).area();
+    return inter / (rect(i).area() + rect(pick).area() - inter) > 0.3f;
+  };
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    if (same_face(i)) dets[i]["excluded"] = true;
+  }
+  write_lines(dir_ / "edited.jsonl", lines);
+  ASSERT_EQ(veil("render " + q(photo) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.png") +
+                 " --mode fill --shape box -q"),
+            0)
+      << output_;
+
+  const cv::Mat input = cv::imread(photo.string());
+  const cv::Mat rendered = cv::imread((dir_ / "r.png").string());
+  const cv::Mat anonymized = cv::imread((dir_ / "a.png").string());
+  const cv::Rect frame(0, 0, input.cols, input.rows);
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    cv::Rect2f r = rect(i);
+    // The inner half of the box: clear of the mask's edge and of neighbours.
+    cv::Rect inner(cv::Point(int(r.x + r.width / 4), int(r.y + r.height / 4)), cv::Size(int(r.width / 2), int(r.height / 2)));
+    inner &= frame;
+    const bool overlaps_excluded = !same_face(i) && (rect(i) & rect(pick)).area() > 0;
+    if (inner.area() == 0 || overlaps_excluded || (same_face(i) && i != pick)) continue;
+    if (i == pick) {
+      EXPECT_EQ(mean_abs_diff(rendered, input, inner), 0) << "the excluded face was changed";
+      EXPECT_GT(mean_abs_diff(anonymized, input, inner), 10) << "anonymize did hide it";
+    } else {
+      EXPECT_EQ(mean_abs_diff(rendered, anonymized, inner), 0) << "face " << i << " is not hidden as before";
+    }
+  }
+}
+
+TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
+  ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "n.mp4") + " --detections " + q(dir_ / "s.jsonl") +
+                 " --mode none --preset ultrafast -q"),
+            0)
+      << output_;
+  auto lines = read_lines(dir_ / "s.jsonl");
+  // A plate drawn by hand moving from the top-left corner to the bottom
+  // right between frames 10 and 30 (where the GIF shows no face).
+  const cv::Rect2f from(10, 180, 60, 20), to(400, 230, 60, 30);
+  lines[10]["detections"].push_back({{"class", "plate"}, {"box", {from.x, from.y, from.width, from.height}},
+                                     {"track", 5000}, {"source", "manual"}});
+  lines[30]["detections"].push_back(
+      {{"class", "plate"}, {"box", {to.x, to.y, to.width, to.height}}, {"track", 5000}, {"source", "manual"}});
+  write_lines(dir_ / "edited.jsonl", lines);
+  const std::string opts = " --mode fill --fill-color white --shape box --plate-mask-scale 1 --crf 0 --preset ultrafast -q";
+  ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.mp4") + opts),
+            0)
+      << output_;
+  ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "u.mp4") + opts),
+            0)
+      << output_;
+  const auto input = decode(dir_ / "u.mp4");  // the faces hidden, no manual box
+  const auto rendered = decode(dir_ / "r.mp4");
+  ASSERT_EQ(rendered.size(), input.size());
+  for (int i = 0; i < int(input.size()); ++i) {
+    const float t = std::clamp((i - 10) / 20.f, 0.f, 1.f);
+    const cv::Rect2f at(from.x + t * (to.x - from.x), from.y + t * (to.y - from.y),
+                        from.width + t * (to.width - from.width), from.height + t * (to.height - from.height));
+    const cv::Rect inner(int(at.x + 3), int(at.y + 3), int(at.width - 6), int(at.height - 6));
+    if (i >= 10 && i <= 30) {
+      EXPECT_GT(mean_level(rendered[i], inner), 245) << "frame " << i << ": the manual box is not hidden";
+    } else {
+      EXPECT_LT(mean_abs_diff(rendered[i], input[i], inner), 3) << "frame " << i << ": hidden outside its keyframes";
+    }
+  }
+}
+
+TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
+  ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "n.mp4") + " --detections " + q(dir_ / "s.jsonl") +
+                 " --mode none --preset ultrafast -q"),
+            0)
+      << output_;
+  auto lines = read_lines(dir_ / "s.jsonl");
+  const fs::path out = dir_ / "r.mp4";
+  auto expect_refused = [&](const fs::path& input, const fs::path& sidecar, const std::string& message) {
+    EXPECT_EQ(veil("render " + q(input) + " --detections " + q(sidecar) + " -o " + q(out) + " -q"), 1) << output_;
+    EXPECT_NE(output_.find(message), std::string::npos) << output_;
+    EXPECT_FALSE(fs::exists(out)) << "a refused render left an output";
+    std::size_t left = 0;
+    for (const auto& e : fs::directory_iterator(dir_)) left += e.path().filename().string().find(".veil-") != std::string::npos;
+    EXPECT_EQ(left, 0u) << "temporary files left";
+  };
+  // Another file.
+  expect_refused(test::video_dir() / "face-demographics-walking.gif", dir_ / "s.jsonl",
+                 "has no frames of face-demographics-walking.gif (it describes head-pose-face-detection-female-and-male.gif)");
+  // The same name, another recording: a copy of another clip under this name.
+  fs::create_directories(dir_ / "other");
+  fs::copy_file(test::video_dir() / "face-demographics-walking.gif", dir_ / "other" / kFaceClip.filename());
+  expect_refused(dir_ / "other" / kFaceClip.filename(), dir_ / "s.jsonl", "made from another file?");
+  // Frames missing at the end.
+  write_lines(dir_ / "short.jsonl", std::vector<json>(lines.begin(), lines.end() - 3));
+  expect_refused(kFaceClip, dir_ / "short.jsonl", "no line for frame 53 of");
+  // A malformed line: named with its field.
+  auto bad = lines;
+  bad[2]["detections"] = {{{"class", "face"}, {"box", {1, 2, 3}}}};
+  write_lines(dir_ / "bad.jsonl", bad);
+  expect_refused(kFaceClip, dir_ / "bad.jsonl", "bad.jsonl:3: detections[0].box: expected [x, y, width, height], got [1,2,3]");
+  // A box outside the picture.
+  auto outside = lines;
+  outside[5]["detections"] = {{{"class", "face"}, {"box", {900, 900, 20, 20}}}};
+  write_lines(dir_ / "outside.jsonl", outside);
+  expect_refused(kFaceClip, dir_ / "outside.jsonl", "outside.jsonl:6: detections[0].box: outside the 480x270 frame");
+}
+
+}  // namespace
+}  // namespace veil

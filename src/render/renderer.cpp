@@ -1,0 +1,102 @@
+#include "veil/render/renderer.hpp"
+
+#include "pipeline/per_file_run.hpp"
+#include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
+#include "veil/sidecar/sidecar.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace veil {
+namespace {
+
+// Sidecar times are written to the microsecond; a frame of another recording
+// is off by far more than this.
+constexpr double kPtsTolerance = 1e-3;
+
+std::string line_of(const std::string& sidecar, const SidecarFrame& f) {
+  return sidecar + ":" + std::to_string(f.line) + ": ";
+}
+
+// Throws unless the sidecar's line for `frame` is one Veil would have
+// written for this frame of this input.
+const SidecarFrame& matching_line(const SidecarMedia& media, const std::string& sidecar, const Frame& frame,
+                                  const std::string& input) {
+  auto it = media.frames().find(frame.index);
+  if (it == media.frames().end()) {
+    throw Error(sidecar + ": no line for frame " + std::to_string(frame.index) + " of " + input + " (it lists " +
+                std::to_string(media.frames().size()) + " frames): made from another file?");
+  }
+  const SidecarFrame& line = it->second;
+  if (frame.pts_seconds.has_value() != line.pts.has_value() ||
+      (line.pts && std::abs(*line.pts - *frame.pts_seconds) > kPtsTolerance)) {
+    auto show = [](const std::optional<double>& t) { return t ? std::to_string(*t) : std::string("null"); };
+    throw Error(line_of(sidecar, line) + "pts: " + show(line.pts) + " here, but frame " + std::to_string(frame.index) +
+                " of " + input + " is at " + show(frame.pts_seconds) + ": made from another file?");
+  }
+  const cv::Rect2f picture(0.f, 0.f, float(frame.image.cols), float(frame.image.rows));
+  for (std::size_t i = 0; i < line.objects.size(); ++i) {
+    if ((line.objects[i].detection.box & picture).area() <= 0.f) {
+      throw Error(line_of(sidecar, line) + "detections[" + std::to_string(i) + "].box: outside the " +
+                  std::to_string(frame.image.cols) + "x" + std::to_string(frame.image.rows) + " frame of " + input);
+    }
+  }
+  return line;
+}
+
+void render_file(const std::string& input, const std::string& output, const std::string& label,
+                 const Sidecar& sidecar, const std::string& sidecar_name, const Redactor& redactor,
+                 const RenderOptions& options, RunStats& stats, ProgressListener* progress) {
+  const SidecarMedia* media = sidecar.find(label);
+  if (!media) {
+    std::string msg = sidecar_name + " has no frames of " + label;
+    if (sidecar.media().size() == 1) msg += " (it describes " + sidecar.media().begin()->first + ")";
+    throw Error(msg + "; nothing written");
+  }
+  std::unique_ptr<FrameSource> source = open_source(input, options.storage);
+  std::unique_ptr<FrameSink> sink = open_sink(output, *source, options.encode, options.storage);
+  if (progress) progress->on_file_start(label, source->info().frame_count);
+  std::int64_t frames = 0;
+  try {
+    Frame frame;
+    while (source->read(frame)) {
+      throw_if_stop_requested();
+      matching_line(*media, sidecar_name, frame, input);
+      const Detections hide = media->to_hide(frame.index);
+      for (const Detection& d : hide) stats.detections[d.cls]++;
+      redactor.apply(frame.image, hide);
+      sink->write(frame);
+      ++frames;
+      if (progress) progress->on_frame();
+    }
+    if (std::int64_t(media->frames().size()) != frames) {
+      throw Error(sidecar_name + " lists " + std::to_string(media->frames().size()) + " frames of " + label + ", but " +
+                  input + " has " + std::to_string(frames) + ": made from another file?");
+    }
+  } catch (const Error& ex) {
+    throw Error(std::string(ex.what()) + "; nothing written");
+  }
+  sink->finish();
+  stats.frames += frames;
+  stats.files++;
+  if (progress) progress->on_file_end();
+}
+
+}  // namespace
+
+RunStats render(const std::string& input, const std::string& sidecar_path, const std::string& output,
+                const RenderOptions& options, ProgressListener* progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const Sidecar sidecar = Sidecar::load(sidecar_path, options.storage);
+  const Redactor redactor(options.redact);
+  RunStats stats;
+  run_per_file(input, output, options.image_format, options.storage, stats,
+               [&](const std::string& in, const std::string& out, const std::string& label) {
+                 render_file(in, out, label, sidecar, sidecar_path, redactor, options, stats, progress);
+               });
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace veil

@@ -1,0 +1,17 @@
+# Writes review_page.cpp: the review page's files as string literals
+# (cmake -DPAGE_DIR=... -DOUT=... -P embed_page.cmake).
+set(assets "index.html|/|text/html" "app.js|/app.js|text/javascript" "style.css|/style.css|text/css")
+set(body "// Generated from src/review/page by src/review/embed_page.cmake; do not edit.\n")
+string(APPEND body "#include \"review/review_page.hpp\"\n\nnamespace veil {\n\n")
+string(APPEND body "const std::vector<ReviewAsset>& review_assets() {\n  static const std::vector<ReviewAsset> assets = {\n")
+foreach(a ${assets})
+  string(REPLACE "|" ";" parts "${a}")
+  list(GET parts 0 file)
+  list(GET parts 1 url)
+  list(GET parts 2 type)
+  file(READ "${PAGE_DIR}/${file}" text)
+  string(APPEND body "    {\"${url}\", \"${type}; charset=utf-8\", R\"veil_page(${text})veil_page\"},\n")
+endforeach()
+string(APPEND body "  };\n  return assets;\n}\n\n}  // namespace veil\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,227 @@
+#include "veil/sidecar/sidecar.hpp"
+
+#include "veil/core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace veil {
+namespace {
+
+using nlohmann::json;
+
+// A schema violation in one field of one line; Sidecar::parse adds the
+// file name and line number.
+struct FieldError {
+  std::string field;
+  std::string problem;
+};
+
+[[noreturn]] void field_error(const std::string& field, const std::string& problem) {
+  throw FieldError{field, problem};
+}
+
+double number(const json& j, const std::string& field) {
+  if (!j.is_number()) field_error(field, "expected a number, got " + j.dump());
+  const double v = j.get<double>();
+  if (!std::isfinite(v)) field_error(field, "not a finite number");
+  return v;
+}
+
+bool flag(const json& line, const char* key, const std::string& field) {
+  if (!line.contains(key)) return false;
+  if (!line[key].is_boolean()) field_error(field, std::string("expected true or false, got ") + line[key].dump());
+  return line[key].get<bool>();
+}
+
+int track_id(const json& j, const std::string& field) {
+  if (!j.is_number_integer() || j.get<std::int64_t>() < 0 || j.get<std::int64_t>() > INT32_MAX) {
+    field_error(field, "expected a track id (an integer >= 0), got " + j.dump());
+  }
+  return j.get<int>();
+}
+
+cv::Rect2f box(const json& j, const std::string& field) {
+  if (!j.is_array() || j.size() != 4) field_error(field, "expected [x, y, width, height], got " + j.dump());
+  const double x = number(j[0], field + "[0]"), y = number(j[1], field + "[1]");
+  const double w = number(j[2], field + "[2]"), h = number(j[3], field + "[3]");
+  if (w <= 0 || h <= 0) field_error(field, "width and height must be above 0, got " + j.dump());
+  return cv::Rect2f(float(x), float(y), float(w), float(h));
+}
+
+SidecarObject object(const json& j, const std::string& field) {
+  if (!j.is_object()) field_error(field, "expected an object, got " + j.dump());
+  SidecarObject o;
+  Detection& d = o.detection;
+  if (!j.contains("class")) field_error(field + ".class", "missing");
+  if (!j["class"].is_string()) field_error(field + ".class", "expected \"face\" or \"plate\", got " + j["class"].dump());
+  const auto cls = parse_object_class(j["class"].get<std::string>());
+  if (!cls) field_error(field + ".class", "expected \"face\" or \"plate\", got " + j["class"].dump());
+  d.cls = *cls;
+  if (!j.contains("box")) field_error(field + ".box", "missing");
+  d.box = box(j["box"], field + ".box");
+  if (j.contains("score")) {
+    const double s = number(j["score"], field + ".score");
+    if (s < 0 || s > 1) field_error(field + ".score", "expected a number from 0 to 1, got " + j["score"].dump());
+    d.score = float(s);
+  }
+  if (j.contains("track")) d.track_id = track_id(j["track"], field + ".track");
+  if (j.contains("model")) {
+    if (!j["model"].is_string()) field_error(field + ".model", "expected a string, got " + j["model"].dump());
+    d.model = j["model"].get<std::string>();
+  }
+  d.predicted = flag(j, "predicted", field + ".predicted");
+  o.excluded = flag(j, "excluded", field + ".excluded");
+  if (j.contains("corners")) {
+    const json& c = j["corners"];
+    if (!c.is_array() || c.size() != 4) field_error(field + ".corners", "expected four [x, y] points, got " + c.dump());
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::string f = field + ".corners[" + std::to_string(i) + "]";
+      if (!c[i].is_array() || c[i].size() != 2) field_error(f, "expected [x, y], got " + c[i].dump());
+      d.corners.emplace_back(float(number(c[i][0], f + "[0]")), float(number(c[i][1], f + "[1]")));
+    }
+  }
+  if (j.contains("source")) {
+    const json& s = j["source"];
+    if (s != "manual" && s != "detector") field_error(field + ".source", "expected \"manual\" or \"detector\", got " + s.dump());
+    o.manual = s == "manual";
+  }
+  if (o.manual && d.track_id < 0) field_error(field + ".track", "a manual object needs a track id (its keyframes share it)");
+  return o;
+}
+
+std::string file_of(const json& line) {
+  if (!line.contains("file")) field_error("file", "missing");
+  if (!line["file"].is_string() || line["file"].get<std::string>().empty()) {
+    field_error("file", "expected the input's file name, got " + line["file"].dump());
+  }
+  return line["file"].get<std::string>();
+}
+
+}  // namespace
+
+Sidecar Sidecar::parse(std::istream& in, const std::string& name) {
+  Sidecar sidecar;
+  int line_no = 0;
+  for (std::string text; std::getline(in, text);) {
+    ++line_no;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto where = [&] { return name + ":" + std::to_string(line_no) + ": "; };
+    json line;
+    try {
+      line = json::parse(text);
+    } catch (const json::parse_error& ex) {
+      throw Error(where() + "not valid JSON (at byte " + std::to_string(ex.byte) + ")");
+    }
+    try {
+      if (!line.is_object()) field_error("", "expected a JSON object, got " + line.dump().substr(0, 60));
+      SidecarMedia& media = sidecar.media_[file_of(line)];
+      media.file_ = line["file"].get<std::string>();
+      if (!line.contains("detections")) {
+        // A track line: an edit that applies to a whole track.
+        if (!line.contains("track")) field_error("detections", "missing (a line is a frame, with detections, or a track, with track)");
+        const int track = track_id(line["track"], "track");
+        if (flag(line, "excluded", "excluded")) media.excluded_tracks_.insert(track);
+        continue;
+      }
+      SidecarFrame frame;
+      frame.line = line_no;
+      const json& index = line.contains("index") ? line["index"] : json();
+      if (!index.is_number_integer() || index.get<std::int64_t>() < 0) {
+        field_error("index", "expected a frame number (an integer >= 0), got " + index.dump());
+      }
+      frame.index = index.get<std::int64_t>();
+      if (line.contains("pts") && !line["pts"].is_null()) frame.pts = number(line["pts"], "pts");
+      const json& dets = line["detections"];
+      if (!dets.is_array()) field_error("detections", "expected a list of objects, got " + dets.dump().substr(0, 60));
+      for (std::size_t i = 0; i < dets.size(); ++i) {
+        const std::string field = "detections[" + std::to_string(i) + "]";
+        SidecarObject o = object(dets[i], field);
+        if (o.manual) {
+          auto [it, fresh] = media.manual_tracks_.try_emplace(o.detection.track_id);
+          if (fresh) it->second.cls = o.detection.cls;
+          if (it->second.cls != o.detection.cls) {
+            field_error(field + ".class", "manual track " + std::to_string(o.detection.track_id) +
+                                              " has keyframes of two classes");
+          }
+          if (!o.excluded && !it->second.keyframes.emplace(frame.index, o.detection.box).second) {
+            field_error(field + ".track", "manual track " + std::to_string(o.detection.track_id) +
+                                              " has two keyframes in this frame");
+          }
+        }
+        frame.objects.push_back(std::move(o));
+      }
+      const auto [it, fresh] = media.frames_.emplace(frame.index, std::move(frame));
+      if (!fresh) field_error("index", "frame " + std::to_string(index.get<std::int64_t>()) + " of " + media.file_ +
+                                           " is already on line " + std::to_string(it->second.line));
+    } catch (const FieldError& e) {
+      throw Error(where() + (e.field.empty() ? "" : e.field + ": ") + e.problem);
+    }
+  }
+  if (sidecar.media_.empty()) throw Error(name + ": empty: no frames listed");
+  return sidecar;
+}
+
+Sidecar Sidecar::load(const std::string& location, const StorageOptions& storage) {
+  if (!is_object_url(location)) {
+    std::ifstream in(location);
+    if (!in) throw Error(location + ": cannot read the detections file");
+    return parse(in, location);
+  }
+  ObjectLocation where = open_object_location(location, storage);
+  std::unique_ptr<ObjectReader> reader = where.store->open(where.key);
+  std::string text(std::size_t(reader->size()), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const std::size_t n = reader->read_at(std::int64_t(got), text.data() + got, text.size() - got);
+    if (n == 0) throw Error(location + ": the object ended early");
+    got += n;
+  }
+  std::istringstream in(text);
+  return parse(in, location);
+}
+
+const SidecarMedia* Sidecar::find(const std::string& file) const {
+  auto it = media_.find(file);
+  return it == media_.end() ? nullptr : &it->second;
+}
+
+Detections SidecarMedia::to_hide(std::int64_t index) const {
+  Detections out;
+  if (auto it = frames_.find(index); it != frames_.end()) {
+    for (const SidecarObject& o : it->second.objects) {
+      // Manual keyframes come in below, with the rest of their track.
+      if (o.manual || o.excluded) continue;
+      if (o.detection.track_id >= 0 && track_excluded(o.detection.track_id)) continue;
+      out.push_back(o.detection);
+    }
+  }
+  for (const auto& [id, track] : manual_tracks_) {
+    if (track_excluded(id) || track.keyframes.empty()) continue;
+    auto after = track.keyframes.lower_bound(index);
+    if (after == track.keyframes.end()) continue;  // past the last keyframe
+    cv::Rect2f box = after->second;
+    if (after->first != index) {
+      if (after == track.keyframes.begin()) continue;  // before the first keyframe
+      auto before = std::prev(after);
+      const float t = float(index - before->first) / float(after->first - before->first);
+      const cv::Rect2f& a = before->second;
+      const cv::Rect2f& b = after->second;
+      box = cv::Rect2f(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y), a.width + t * (b.width - a.width),
+                       a.height + t * (b.height - a.height));
+    }
+    Detection d;
+    d.cls = track.cls;
+    d.score = 1.f;
+    d.box = box;
+    d.model = "manual";
+    d.track_id = id;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace veil

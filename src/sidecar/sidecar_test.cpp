@@ -1,0 +1,98 @@
+// The sidecar's edits (exclusions, manual keyframes) and its error messages.
+#include "veil/sidecar/sidecar.hpp"
+
+#include "veil/core/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace veil {
+namespace {
+
+Sidecar parse(const std::string& text) {
+  std::istringstream in(text);
+  return Sidecar::parse(in, "s.jsonl");
+}
+
+// The message parse() throws for `text`.
+std::string error_for(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const Error& ex) {
+    return ex.what();
+  }
+  return "(no error)";
+}
+
+std::string frame_line(int index, const std::string& detections) {
+  return R"({"file":"c.mp4","index":)" + std::to_string(index) + R"(,"pts":)" + std::to_string(index * 0.04) +
+         R"(,"detections":[)" + detections + "]}\n";
+}
+
+TEST(Sidecar, ExcludedObjectsAndTracksAreNotHidden) {
+  const std::string face3 = R"({"class":"face","score":0.9,"box":[10,10,20,20],"track":3})";
+  const std::string face4 = R"({"class":"face","score":0.8,"box":[50,10,20,20],"track":4})";
+  const std::string plate = R"({"class":"plate","score":0.7,"box":[90,60,40,12],"excluded":true})";
+  Sidecar s = parse(frame_line(0, face3 + "," + face4 + "," + plate) + frame_line(1, face3 + "," + face4) +
+                    R"({"file":"c.mp4","track":4,"excluded":true})" + "\n");
+  const SidecarMedia* m = s.find("c.mp4");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->frames().size(), 2u);
+  EXPECT_TRUE(m->track_excluded(4));
+  for (int i : {0, 1}) {
+    Detections hide = m->to_hide(i);
+    ASSERT_EQ(hide.size(), 1u) << "frame " << i;
+    EXPECT_EQ(hide[0].track_id, 3);
+  }
+  EXPECT_EQ(s.find("other.mp4"), nullptr);
+}
+
+TEST(Sidecar, ManualKeyframesAreInterpolatedBetweenFirstAndLast) {
+  std::string text;
+  for (int i = 0; i <= 30; ++i) {
+    std::string d;
+    if (i == 10) d = R"({"class":"plate","box":[100,50,40,10],"track":900,"source":"manual"})";
+    if (i == 20) d = R"({"class":"plate","box":[200,150,60,30],"track":900,"source":"manual"})";
+    text += frame_line(i, d);
+  }
+  Sidecar s = parse(text);
+  const SidecarMedia& m = *s.find("c.mp4");
+  EXPECT_TRUE(m.to_hide(9).empty());
+  EXPECT_TRUE(m.to_hide(21).empty());
+  ASSERT_EQ(m.to_hide(10).size(), 1u);
+  EXPECT_EQ(m.to_hide(10)[0].box, cv::Rect2f(100, 50, 40, 10));
+  const Detections mid = m.to_hide(15);
+  ASSERT_EQ(mid.size(), 1u);
+  EXPECT_EQ(mid[0].cls, ObjectClass::kPlate);
+  EXPECT_EQ(mid[0].model, "manual");
+  EXPECT_EQ(mid[0].box, cv::Rect2f(150, 100, 50, 20));
+  EXPECT_EQ(m.to_hide(20)[0].box, cv::Rect2f(200, 150, 60, 30));
+
+  // Excluding the manual track removes all of it.
+  Sidecar excluded = parse(text + R"({"file":"c.mp4","track":900,"excluded":true})" + "\n");
+  for (int i = 0; i <= 30; ++i) EXPECT_TRUE(excluded.find("c.mp4")->to_hide(i).empty());
+}
+
+TEST(Sidecar, ErrorsNameTheLineAndTheField) {
+  const std::string ok = frame_line(0, "");
+  EXPECT_EQ(error_for(ok + "{\"file\":\"c.mp4\",\"index\":1,\n"), "s.jsonl:2: not valid JSON (at byte 27)");
+  EXPECT_EQ(error_for(ok + frame_line(1, R"({"class":"face","box":[1,2,3]})")),
+            "s.jsonl:2: detections[0].box: expected [x, y, width, height], got [1,2,3]");
+  EXPECT_EQ(error_for(ok + frame_line(1, R"({"class":"face","box":[1,2,3,4]},{"class":"car","box":[1,2,3,4]})")),
+            "s.jsonl:2: detections[1].class: expected \"face\" or \"plate\", got \"car\"");
+  EXPECT_EQ(error_for(ok + frame_line(1, R"({"class":"face","box":[1,2,0,4]})")),
+            "s.jsonl:2: detections[0].box: width and height must be above 0, got [1,2,0,4]");
+  EXPECT_EQ(error_for(ok + frame_line(1, R"({"class":"face","box":[1,2,3,4],"source":"manual"})")),
+            "s.jsonl:2: detections[0].track: a manual object needs a track id (its keyframes share it)");
+  EXPECT_EQ(error_for(ok + frame_line(1, R"({"class":"face","box":[1,2,3,4],"excluded":"yes"})")),
+            "s.jsonl:2: detections[0].excluded: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_for(ok + ok), "s.jsonl:2: index: frame 0 of c.mp4 is already on line 1");
+  EXPECT_EQ(error_for(ok + R"({"index":1,"detections":[]})" + "\n"), "s.jsonl:2: file: missing");
+  EXPECT_EQ(error_for(ok + R"({"file":"c.mp4","track":-2,"excluded":true})" + "\n"),
+            "s.jsonl:2: track: expected a track id (an integer >= 0), got -2");
+  EXPECT_EQ(error_for("\n"), "s.jsonl: empty: no frames listed");
+}
+
+}  // namespace
+}  // namespace veil
