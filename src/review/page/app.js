@@ -255,7 +255,17 @@ function drawBox(ctx, box, color, dashed, width, label) {
   }
 }
 
+// The frame as large as the window allows (small videos are enlarged, so
+// that small faces can be seen and drawn around).
+function fitFrame() {
+  const img = $('frame');
+  const s = Math.min($('stage').clientWidth / state.info.width, (window.innerHeight * 0.7) / state.info.height);
+  img.style.width = Math.floor(state.info.width * s) + 'px';
+  img.style.height = Math.floor(state.info.height * s) + 'px';
+}
+
 function redraw() {
+  fitFrame();
   const img = $('frame');
   const canvas = $('overlay');
   canvas.width = img.clientWidth;
