@@ -25,6 +25,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   libpugixml-dev libinih-dev               # S3: XML bodies, ~/.aws config files
   libnats-dev nats-server                  # fleet work queue (NATS JetStream); the server for the tests
+  libcpp-httplib-dev                       # veil review's HTTP server
+  chromium fonts-liberation python3-jsonschema  # tests: the review page in a real browser; the sidecar's schema
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py
@@ -47,9 +49,10 @@ fi
 
 scripts/fetch_onnxruntime.sh
 
-# The real servers the tests start on 127.0.0.1 (tests/servers): s3rver, an
-# S3-compatible store, pinned by package-lock.json. Needs Node.js, which
-# Debian's npm brings.
+# What the tests start on 127.0.0.1 (tests/servers), pinned by
+# package-lock.json: s3rver, an S3-compatible store, and playwright-core,
+# which drives Debian's chromium for the review page's tests (it downloads
+# no browser). Needs Node.js, which Debian's npm brings.
 npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -42,9 +42,8 @@ void ImageSource::decoded(const std::string& name) {
 
 bool ImageSource::read(Frame& out) {
   if (done_) return false;
+  out = Frame{};
   out.image = image_;
-  out.index = 0;
-  out.pts_seconds.reset();
   done_ = true;
   return true;
 }

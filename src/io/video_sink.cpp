@@ -1,5 +1,7 @@
 #include "io/video_sink.hpp"
 
+#include "io/yuv_patches.hpp"
+
 #include "veil/core/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -354,11 +356,20 @@ void VideoSink::copy_metadata() {
 
 void VideoSink::write(const Frame& frame) {
   if (finished_) fail("write() after finish()");
-  const cv::Mat& image = frame.image;
-  if (image.empty() || image.type() != CV_8UC3) fail("expects 8-bit BGR frames");
   if (frames_written_ > 0 && frame.pts <= last_pts_) {
     fail("frame " + std::to_string(frame.index) +
          " does not come after the previous one; frames must keep the source's pts");
+  }
+  AVCodecContext* enc = encoder_.get();
+  const AVFrame* decoded = frame.decoded.get();
+  // The decoded picture as it came, with only the listed changes converted
+  // back: possible when the encoder takes the decoder's own format.
+  const bool keep_decoded = frame.changes_listed && patchable(decoded) &&
+                            av::without_jpeg_range(decoded->format) == enc->pix_fmt &&
+                            decoded->width == enc->width && decoded->height == enc->height;
+  const bool from_decoded = !keep_decoded && frame.image.empty() && frame.changes_listed && patchable(decoded);
+  if (!keep_decoded && !from_decoded && (frame.image.empty() || frame.image.type() != CV_8UC3)) {
+    fail("expects 8-bit BGR frames");
   }
 
   // This frame's arrival fixes the previous frame's duration.
@@ -370,6 +381,33 @@ void VideoSink::write(const Frame& frame) {
   durations_[frame.pts] = 0;  // unknown until the next frame
   last_pts_ = frame.pts;
 
+  // The encoder may still hold a reference to the previous picture.
+  int err = av_frame_make_writable(frame_.get());
+  if (err < 0) fail("out of memory", err);
+  if (keep_decoded) {
+    err = av_frame_copy(frame_.get(), decoded);
+    if (err < 0) fail("cannot copy the decoded picture", err);
+    for (const FramePatch& p : frame.patches) {
+      write_bgr_area(frame_.get(), p.area, p.bgr, enc->colorspace, enc->color_range == AVCOL_RANGE_JPEG);
+    }
+  } else {
+    convert(from_decoded ? whole_picture(frame) : frame.image);
+  }
+  frame_->pts = frame.pts;
+  encode(frame_.get());
+  ++frames_written_;
+}
+
+// A frame that came without its BGR image (VideoSource::set_bgr(false)) for
+// an encoder in another format: the decoded picture in BGR, patches pasted.
+cv::Mat VideoSink::whole_picture(const Frame& frame) const {
+  const AVFrame* f = frame.decoded.get();
+  cv::Mat image = bgr_of_area(f, cv::Rect(0, 0, f->width, f->height));
+  for (const FramePatch& p : frame.patches) p.bgr.copyTo(image(p.area));
+  return image;
+}
+
+void VideoSink::convert(const cv::Mat& image) {
   AVCodecContext* enc = encoder_.get();
   if (!sws_ || image.cols != sws_width_ || image.rows != sws_height_) {
     sws_.reset(sws_getContext(image.cols, image.rows, AV_PIX_FMT_BGR24, enc->width, enc->height,
@@ -381,16 +419,9 @@ void VideoSink::write(const Frame& frame) {
     sws_width_ = image.cols;
     sws_height_ = image.rows;
   }
-
-  // The encoder may still hold a reference to the previous picture.
-  int err = av_frame_make_writable(frame_.get());
-  if (err < 0) fail("out of memory", err);
   const uint8_t* src[4] = {image.data, nullptr, nullptr, nullptr};
   const int src_stride[4] = {static_cast<int>(image.step), 0, 0, 0};
   sws_scale(sws_.get(), src, src_stride, 0, image.rows, frame_->data, frame_->linesize);
-  frame_->pts = frame.pts;
-  encode(frame_.get());
-  ++frames_written_;
 }
 
 void VideoSink::encode(AVFrame* frame) {

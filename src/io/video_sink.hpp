@@ -57,6 +57,8 @@ class VideoSink : public FrameSink {
   void on_passthrough(AVPacket* pkt);
   // Sends `frame` (nullptr flushes) and queues every packet the encoder emits.
   void encode(AVFrame* frame);
+  cv::Mat whole_picture(const Frame& frame) const;
+  void convert(const cv::Mat& image);  // BGR into frame_
   // Muxes queued packets whose duration is known (all of them at the end).
   void send_ready_packets(bool at_end);
   void mux(AVPacket* pkt);  // caller holds mux_mutex_

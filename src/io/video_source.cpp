@@ -1,5 +1,7 @@
 #include "veil/io/video_source.hpp"
 
+#include "io/yuv_patches.hpp"
+
 #include "veil/core/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -336,6 +338,23 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
     warned_damage_ = true;  // once: a damaged stream would flood the log
   }
 
+  out.index = next_index_++;
+  out.pts = pts;
+  out.pts_seconds = pts * av_q2d(st->time_base);
+  out.changes_listed = false;
+  out.patches.clear();
+  // A new reference to the decoder's buffer, not a copy.
+  AVFrame* kept = av_frame_clone(f);
+  if (!kept) fail("out of memory");
+  out.decoded = std::shared_ptr<const AVFrame>(kept, [](const AVFrame* p) {
+    AVFrame* q = const_cast<AVFrame*>(p);
+    av_frame_free(&q);
+  });
+  if (!bgr_ && patchable(f)) {
+    out.image = cv::Mat();
+    return;
+  }
+
   const auto fmt = static_cast<AVPixelFormat>(av::without_jpeg_range(f->format));
   const int range = fmt != f->format ? AVCOL_RANGE_JPEG : f->color_range;
   const int colorspace = f->colorspace;
@@ -362,9 +381,6 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, dst, dst_stride);
 
   out.image = image;
-  out.index = next_index_++;
-  out.pts = pts;
-  out.pts_seconds = pts * av_q2d(st->time_base);
 }
 
 }  // namespace veil

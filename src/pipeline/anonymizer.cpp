@@ -2,6 +2,7 @@
 
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
+#include "pipeline/frame_redaction.hpp"
 #include "pipeline/per_file_run.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
 #include "sidecar/sidecar_writer.hpp"
@@ -66,7 +67,7 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
           stats.detections[d.cls]++;
         }
       }
-      redactor_.apply(frame.image, found);
+      redact_frame(redactor_, frame, found);
       sink->write(frame);
       stats.frames++;
       if (progress) progress->on_frame();

@@ -123,17 +123,60 @@ void Redactor::draw_mask(cv::Mat& mask, const Detection& d) const {
   draw_geometry(mask, geometry_for(d, options_), {0, 0});
 }
 
-void Redactor::redact_one(cv::Mat& bgr, const Detection& d) const {
-  // Work inside the mask's bounding rectangle only: frames are large, objects small.
+namespace {
+
+// The pixels redact_one() reads and changes for `g` in an image of `size`.
+// Rasterising can reach a pixel past the shape's float bounds; the margin
+// keeps the drawn mask identical to draw_mask() on a full-size image.
+cv::Rect working_area(const MaskGeometry& g, cv::Size size) {
+  const cv::Rect2f b = g.bounds();
+  return enclosing(cv::Rect2f(b.x - 2, b.y - 2, b.width + 4, b.height + 4), size);
+}
+
+}  // namespace
+
+std::vector<cv::Rect> Redactor::changed_areas(const Detections& detections, cv::Size frame) const {
+  std::vector<cv::Rect> areas;
+  if (options_.mode == RedactMode::kNone) return areas;
+  for (const auto& d : detections) {
+    cv::Rect a = working_area(geometry_for(d, options_), frame);
+    if (a.empty()) continue;
+    const cv::Point p0(a.x & ~1, a.y & ~1);
+    const cv::Point p1(std::min(frame.width, (a.x + a.width + 1) & ~1), std::min(frame.height, (a.y + a.height + 1) & ~1));
+    areas.emplace_back(p0, p1);
+  }
+  // Merge until no two overlap: a pixel belongs to one area only.
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (std::size_t i = 0; i < areas.size() && !merged; ++i) {
+      for (std::size_t j = i + 1; j < areas.size(); ++j) {
+        if ((areas[i] & areas[j]).empty()) continue;
+        areas[i] |= areas[j];
+        areas.erase(areas.begin() + std::ptrdiff_t(j));
+        merged = true;
+        break;
+      }
+    }
+  }
+  return areas;
+}
+
+void Redactor::apply_to_area(cv::Mat& patch, const cv::Rect& area, const Detections& detections) const {
+  if (options_.mode == RedactMode::kNone) return;
+  for (const auto& d : detections) redact_one(patch, area.tl(), d);
+}
+
+void Redactor::redact_one(cv::Mat& bgr, cv::Point origin, const Detection& d) const {
+  // Work inside the mask's bounding rectangle only: frames are large, objects
+  // small. The geometry stays in frame coordinates whatever part of the frame
+  // `bgr` holds, so that a patch gets exactly the whole frame's pixels.
   MaskGeometry g = geometry_for(d, options_);
-  // Rasterising can reach a pixel past the shape's float bounds; the margin
-  // keeps the drawn mask identical to draw_mask() on a full-size image.
-  cv::Rect2f b = g.bounds();
-  cv::Rect area = enclosing(cv::Rect2f(b.x - 2, b.y - 2, b.width + 4, b.height + 4), bgr.size());
+  const cv::Rect held(origin, bgr.size());
+  const cv::Rect area = working_area(g, cv::Size(held.br().x, held.br().y)) & held;
   if (area.empty()) return;
   cv::Mat mask = cv::Mat::zeros(area.size(), CV_8U);
   draw_geometry(mask, g, cv::Point2f(static_cast<float>(area.x), static_cast<float>(area.y)));
-  cv::Mat roi = bgr(area);
+  cv::Mat roi = bgr(area - origin);
   switch (options_.mode) {
     case RedactMode::kNone:
       return;
@@ -157,7 +200,7 @@ void Redactor::redact_one(cv::Mat& bgr, const Detection& d) const {
 
 void Redactor::apply(cv::Mat& bgr, const Detections& detections) const {
   if (options_.mode == RedactMode::kNone) return;
-  for (const auto& d : detections) redact_one(bgr, d);
+  for (const auto& d : detections) redact_one(bgr, cv::Point(0, 0), d);
 }
 
 }  // namespace veil

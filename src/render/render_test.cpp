@@ -7,8 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <fstream>
+
+extern "C" {
+#include <libavutil/frame.h>
+}
 
 namespace veil {
 namespace fs = std::filesystem;
@@ -75,6 +80,54 @@ TEST_F(Render, UneditedSidecarGivesWhatAnonymizeGives) {
   for (std::size_t i = 0; i < rendered.size(); ++i) {
     EXPECT_EQ(cv::norm(rendered[i], anonymized[i], cv::NORM_INF), 0) << "frame " << i;
   }
+}
+
+// H.264 in, H.264 out: only the areas around hidden objects are converted
+// to BGR and back, the rest of each picture is encoded as it was decoded.
+// Lossless encoding (--crf 0) shows it: every pixel away from the objects
+// leaves exactly as it came. Anonymize and render agree bit for bit.
+TEST_F(Render, OnlyTheHiddenAreasChangeAndRenderAgreesWithAnonymize) {
+  const fs::path clip = test::video_dir() / "CarND-Vehicle-Detection_test_video.mp4";
+  const std::string opts = " --mode fill --crf 0 --preset ultrafast -q";
+  ASSERT_EQ(veil("anonymize " + q(clip) + " -o " + q(dir_ / "a.mkv") + " --detections " + q(dir_ / "s.jsonl") + opts), 0)
+      << output_;
+  ASSERT_EQ(veil("render " + q(clip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "r.mkv") + opts), 0)
+      << output_;
+  const auto anonymized = decode(dir_ / "a.mkv");
+  const auto rendered = decode(dir_ / "r.mkv");
+  const auto lines = read_lines(dir_ / "s.jsonl");
+  VideoSource in(clip), out(dir_ / "a.mkv");
+  Frame a, b;
+  int hidden_frames = 0;
+  for (std::size_t i = 0; in.read(a); ++i) {
+    ASSERT_TRUE(out.read(b));
+    ASSERT_LT(i, rendered.size());
+    EXPECT_EQ(cv::norm(rendered[i], anonymized[i], cv::NORM_INF), 0) << "frame " << i;
+    // The decoded YUV planes, away from every object (its box grown well
+    // past the mask): exactly as they came in.
+    cv::Mat away(a.image.size(), CV_8U, cv::Scalar(255));
+    for (const auto& d : lines[i]["detections"]) {
+      const auto& bx = d["box"];
+      const float x = bx[0], y = bx[1], w = bx[2], h = bx[3];
+      cv::rectangle(away, cv::Rect(int(x - w - 8), int(y - h - 8), int(3 * w + 16), int(3 * h + 16)), 0, cv::FILLED);
+    }
+    for (int plane = 0; plane < 3; ++plane) {
+      const int shift = plane == 0 ? 0 : 1;  // yuv420p
+      const cv::Size size(a.image.cols >> shift, a.image.rows >> shift);
+      const cv::Mat pa(size, CV_8U, a.decoded->data[plane], std::size_t(a.decoded->linesize[plane]));
+      const cv::Mat pb(size, CV_8U, b.decoded->data[plane], std::size_t(b.decoded->linesize[plane]));
+      cv::Mat mask;
+      cv::resize(away, mask, size, 0, 0, cv::INTER_NEAREST);
+      cv::Mat diff;
+      cv::absdiff(pa, pb, diff);
+      double worst = 0;
+      cv::Point where;
+      cv::minMaxLoc(diff, nullptr, &worst, nullptr, &where, mask);
+      EXPECT_EQ(worst, 0) << "frame " << i << " plane " << plane << ": changed by " << worst << " at " << where;
+    }
+    hidden_frames += !lines[i]["detections"].empty();
+  }
+  EXPECT_GT(hidden_frames, 10);
 }
 
 TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {

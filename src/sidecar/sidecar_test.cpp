@@ -3,8 +3,11 @@
 
 #include "veil/core/error.hpp"
 
+#include "test_paths.hpp"
+
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
 
 namespace veil {
@@ -92,6 +95,53 @@ TEST(Sidecar, ErrorsNameTheLineAndTheField) {
   EXPECT_EQ(error_for(ok + R"({"file":"c.mp4","track":-2,"excluded":true})" + "\n"),
             "s.jsonl:2: track: expected a track id (an integer >= 0), got -2");
   EXPECT_EQ(error_for("\n"), "s.jsonl: empty: no frames listed");
+}
+
+// docs/sidecar.schema.json (what other tools read) and Veil's reader accept
+// and refuse the same lines.
+TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
+  const std::filesystem::path dir = test::make_temp_dir("schema");
+  const std::string check = "/usr/bin/python3 " + test::quoted(std::filesystem::path(VEIL_SOURCE_DIR) / "src/sidecar/check_schema.py");
+  auto schema_accepts = [&](const std::string& text) {
+    std::ofstream(dir / "s.jsonl") << text;
+    std::string out;
+    const int rc = test::run_command(check + " " + test::quoted(dir / "s.jsonl"), &out);
+    EXPECT_TRUE(rc == 0 || out.find("s.jsonl:") != std::string::npos) << "the checker failed: " << out;
+    return rc == 0;
+  };
+  auto reader_accepts = [](const std::string& text) {
+    try {
+      parse(text);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  const std::string good =
+      frame_line(0, R"({"class":"face","score":0.9,"box":[10,10,20,20],"track":3,"model":"yunet-face","predicted":true},)"
+                    R"({"class":"plate","score":0.7,"box":[90,60,40,12],"corners":[[90,60],[130,60],[130,72],[90,72]],"excluded":true})") +
+      frame_line(1, R"({"class":"face","box":[1,2,3,4],"track":900,"source":"manual"})") +
+      R"({"file":"c.mp4","track":3,"excluded":true})" + "\n" + R"({"file":"c.mp4","index":2,"pts":null,"detections":[]})" + "\n";
+  EXPECT_TRUE(reader_accepts(good));
+  EXPECT_TRUE(schema_accepts(good));
+  for (const std::string bad : {
+           frame_line(1, R"({"class":"face","box":[1,2,3]})"),
+           frame_line(1, R"({"class":"car","box":[1,2,3,4]})"),
+           frame_line(1, R"({"class":"face","box":[1,2,0,4]})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"source":"manual"})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"source":"robot","track":1})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"excluded":"yes"})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"score":1.5})"),
+           frame_line(1, R"({"class":"plate","box":[1,2,3,4],"corners":[[1,2],[3,4]]})"),
+           std::string(R"({"index":1,"detections":[]})") + "\n",
+           std::string(R"({"file":"c.mp4","index":-1,"detections":[]})") + "\n",
+           std::string(R"({"file":"c.mp4","track":-2,"excluded":true})") + "\n",
+           std::string(R"({"file":"c.mp4","excluded":true})") + "\n",
+       }) {
+    EXPECT_FALSE(reader_accepts(bad)) << bad;
+    EXPECT_FALSE(schema_accepts(bad)) << bad;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

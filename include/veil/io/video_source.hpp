@@ -89,6 +89,11 @@ class VideoSource : public FrameSource {
   const SourceInfo& info() const override { return info_; }
   std::int64_t frames_missing() const override;
 
+  // false: read() leaves Frame::image empty when Frame::decoded is planar
+  // YUV (the usual case), for a caller that converts only the areas it
+  // changes (veil render); other pictures are still converted. Default true.
+  void set_bgr(bool bgr) { bgr_ = bgr; }
+
   // Must be set before the first read(): without a callback then, the other
   // streams are not read at all. Pass nullptr to stop delivering.
   void set_passthrough(Passthrough callback) { passthrough_ = std::move(callback); }
@@ -122,6 +127,7 @@ class VideoSource : public FrameSource {
   av::Ptr<SwsContext> sws_;
   int video_index_ = -1;
   Passthrough passthrough_;
+  bool bgr_ = true;
   bool started_ = false;
   bool input_ended_ = false;  // the decoder has been sent its flush packet
   bool warned_damage_ = false;

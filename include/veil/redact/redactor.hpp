@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace veil {
 
@@ -43,13 +44,23 @@ class Redactor {
   explicit Redactor(RedactOptions options) : options_(options) {}
   // Draws over every detection in place. `bgr` is an 8-bit 3-channel image.
   void apply(cv::Mat& bgr, const Detections& detections) const;
+  // The areas of a `frame`-sized image that apply() may change for
+  // `detections`: each one's mask bounds plus a margin, grown to even
+  // coordinates (the chroma grid of 4:2:0 and 4:2:2 video), overlapping
+  // ones merged. None in mode none.
+  std::vector<cv::Rect> changed_areas(const Detections& detections, cv::Size frame) const;
+  // apply() on one area of a frame: `patch` holds the frame's pixels at
+  // `area`, which must contain the changed areas of every detection given.
+  // Gives exactly the pixels apply() on the whole frame gives there.
+  void apply_to_area(cv::Mat& patch, const cv::Rect& area, const Detections& detections) const;
   // The filled mask (255 = hidden) that apply() would use for one detection.
   // Used by eval to measure what Veil would hide, in the same geometry.
   void draw_mask(cv::Mat& mask, const Detection& detection) const;
   const RedactOptions& options() const { return options_; }
 
  private:
-  void redact_one(cv::Mat& bgr, const Detection& d) const;
+  // `bgr` holds the frame's pixels from `origin` on.
+  void redact_one(cv::Mat& bgr, cv::Point origin, const Detection& d) const;
   RedactOptions options_;
 };
 
