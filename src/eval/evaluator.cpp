@@ -4,7 +4,7 @@
 #include "veil/io/media_io.hpp"
 #include "io/media_listing.hpp"
 #include "veil/pipeline/analysis_stage.hpp"
-
+#include "sidecar/sidecar_writer.hpp"
 
 #include <array>
 
@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-cv::Mat hidden_mask(const Redactor& redactor, cv::Size size, const Detections& detections) {
+// What anonymize hides: the boxes at the sidecar's precision, as it uses them.
+cv::Mat hidden_mask(const Redactor& redactor, cv::Size size, Detections detections) {
+  round_to_sidecar_precision(detections);
   cv::Mat mask = cv::Mat::zeros(size, CV_8U);
   for (const auto& d : detections) redactor.draw_mask(mask, d);
   return mask;

@@ -254,6 +254,12 @@ TEST_F(Review, InTheBrowserThenRender) {
   }
   EXPECT_GE(excluded.size(), 1u);
   EXPECT_TRUE(fs::exists(dir_ / "s.jsonl.bak"));
+  // What the page saved follows the published schema.
+  EXPECT_EQ(test::run_command("/usr/bin/python3 " + test::quoted(fs::path(VEIL_SOURCE_DIR) / "src/sidecar/check_schema.py") +
+                                  " " + test::quoted(dir_ / "s.jsonl"),
+                              &out),
+            0)
+      << out;
 
   // Render: the person is left as recorded, the drawn object is hidden on
   // every frame from the first keyframe to the last, the other person too.
