@@ -221,6 +221,36 @@ TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
   }
 }
 
+// A folder run's sidecar names files by their path in the folder: render
+// takes it for the folder and for one file of it.
+TEST_F(Render, FolderSidecarServesTheFolderAndEachFile) {
+  fs::create_directories(dir_ / "in" / "sub");
+  fs::copy_file(kFaceClip, dir_ / "in" / "sub" / "clip.gif");
+  fs::copy_file(test::shared_dir() / "data/faces-dev/images/maksssksksss0.jpg", dir_ / "in" / "photo.jpg");
+  const std::string opts = " --mode pixelate --preset ultrafast -q";
+  ASSERT_EQ(veil("anonymize " + q(dir_ / "in") + " -o " + q(dir_ / "a") + " --detections " + q(dir_ / "s.jsonl") + opts),
+            0)
+      << output_;
+  ASSERT_EQ(veil("render " + q(dir_ / "in") + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "r") + opts),
+            0)
+      << output_;
+  ASSERT_EQ(veil("render " + q(dir_ / "in" / "sub" / "clip.gif") + " --detections " + q(dir_ / "s.jsonl") + " -o " +
+                 q(dir_ / "one.mp4") + opts),
+            0)
+      << output_;
+  const auto anonymized = decode(dir_ / "a" / "sub" / "clip.gif");
+  const auto folder = decode(dir_ / "r" / "sub" / "clip.gif");
+  const auto one = decode(dir_ / "one.mp4");
+  ASSERT_EQ(folder.size(), anonymized.size());
+  ASSERT_EQ(one.size(), anonymized.size());
+  for (std::size_t i = 0; i < anonymized.size(); ++i) {
+    EXPECT_EQ(cv::norm(folder[i], anonymized[i], cv::NORM_INF), 0) << "frame " << i;
+  }
+  EXPECT_EQ(cv::norm(cv::imread((dir_ / "r" / "photo.jpg").string()), cv::imread((dir_ / "a" / "photo.jpg").string()),
+                     cv::NORM_INF),
+            0);
+}
+
 TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
   ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "n.mp4") + " --detections " + q(dir_ / "s.jsonl") +
                  " --mode none --preset ultrafast -q"),

@@ -18,6 +18,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <sys/socket.h>
+
 namespace veil {
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -94,6 +96,10 @@ struct ReviewServer::State {
 
 void ReviewServer::State::load_sidecar() {
   const Sidecar sidecar = Sidecar::load(options.sidecar);
+  if (!sidecar.find(label)) {
+    // A folder run's sidecar names the file by its path in that folder.
+    if (const SidecarMedia* m = sidecar.find_for_path(options.input)) label = m->file();
+  }
   if (!sidecar.find(label)) {
     std::string msg = options.sidecar + " has no frames of " + label;
     if (sidecar.media().size() == 1) msg += " (it describes " + sidecar.media().begin()->first + ")";
@@ -255,6 +261,12 @@ ReviewServer::ReviewServer(ReviewOptions options) : state_(std::make_unique<Stat
   s.token = random_token();
   s.route();
   s.http.set_payload_max_length(std::size_t(512) << 20);
+  // httplib's default adds SO_REUSEPORT, which lets a second server share a
+  // port that is in use (each would get part of the requests): refused.
+  s.http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.port = s.options.port == 0 ? s.http.bind_to_any_port("127.0.0.1")
                                : (s.http.bind_to_port("127.0.0.1", s.options.port) ? s.options.port : -1);
   if (s.port <= 0) throw Error("cannot listen on 127.0.0.1:" + std::to_string(s.options.port) + " (in use?)");

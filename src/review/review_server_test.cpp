@@ -180,6 +180,13 @@ TEST_F(Review, ChecksEditsPreviewsThemAndSavesWithABackup) {
   for (int t : tracks) EXPECT_TRUE(reread.find(kFaceClip.filename().string())->track_excluded(t));
 }
 
+TEST_F(Review, RefusesAPortInUse) {
+  RunningServer first(ReviewOptions{kFaceClip.string(), (dir_ / "s.jsonl").string()});
+  ReviewOptions o{kFaceClip.string(), (dir_ / "s.jsonl").string()};
+  o.port = first->port();
+  EXPECT_THROW(ReviewServer second(o), Error);
+}
+
 TEST_F(Review, RefusesASidecarOfAnotherInput) {
   try {
     ReviewServer server(ReviewOptions{(test::video_dir() / "face-demographics-walking.gif").string(),

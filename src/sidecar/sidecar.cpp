@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -187,6 +188,19 @@ Sidecar Sidecar::load(const std::string& location, const StorageOptions& storage
 const SidecarMedia* Sidecar::find(const std::string& file) const {
   auto it = media_.find(file);
   return it == media_.end() ? nullptr : &it->second;
+}
+
+const SidecarMedia* Sidecar::find_for_path(const std::string& path) const {
+  const std::string p = std::filesystem::path(path).generic_string();
+  const SidecarMedia* found = nullptr;
+  for (const auto& [file, media] : media_) {
+    const bool tail = p == file || (p.size() > file.size() && p.compare(p.size() - file.size(), file.size(), file) == 0 &&
+                                    p[p.size() - file.size() - 1] == '/');
+    if (!tail) continue;
+    if (found) return nullptr;  // ambiguous
+    found = &media;
+  }
+  return found;
 }
 
 Detections SidecarMedia::to_hide(std::int64_t index) const {

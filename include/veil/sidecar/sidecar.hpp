@@ -79,6 +79,10 @@ class Sidecar {
 
   // The entry for `file` (as the sidecar's "file" field spells it), or null.
   const SidecarMedia* find(const std::string& file) const;
+  // The entry for the input at `path` when it is named by its file name
+  // alone: the one whose "file" (a path relative to a folder run's input) is
+  // a trailing part of `path`, when exactly one is. Null otherwise.
+  const SidecarMedia* find_for_path(const std::string& path) const;
   const std::map<std::string, SidecarMedia>& media() const { return media_; }
 
  private:
