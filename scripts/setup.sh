@@ -27,6 +27,7 @@ packages=(
   libnats-dev nats-server                  # fleet work queue (NATS JetStream); the server for the tests
   libcpp-httplib-dev                       # veil review's HTTP server
   chromium fonts-liberation python3-jsonschema  # tests: the review page in a real browser; the sidecar's schema
+  clang libclang-rt-14-dev                 # scripts/fuzz.sh: libFuzzer with ASan and UBSan
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py

@@ -1,11 +1,12 @@
 #include "storage/s3_client.hpp"
 
+#include "storage/s3_xml.hpp"
+
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/models/sha256.hpp"
 
 #include <curl/curl.h>
-#include <pugixml.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -51,20 +52,14 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return !ignore_stop && stop_requested() ? 1 : 0;
 }
 
-// S3's XML error document: <Error><Code>..</Code><Message>..</Message>..
+// S3's XML error document, and the region header that may replace its Region.
 struct S3Error {
   std::string code, message, region;
 };
 
 S3Error parse_error(const Response& r) {
-  S3Error e;
-  pugi::xml_document doc;
-  if (!r.body.empty() && doc.load_buffer(r.body.data(), r.body.size())) {
-    pugi::xml_node err = doc.child("Error");
-    e.code = err.child_value("Code");
-    e.message = err.child_value("Message");
-    e.region = err.child_value("Region");
-  }
+  const ErrorDocument doc = parse_error_document(r.body);
+  S3Error e{doc.code, doc.message, doc.region};
   if (auto it = r.headers.find("x-amz-bucket-region"); it != r.headers.end()) e.region = it->second;
   return e;
 }

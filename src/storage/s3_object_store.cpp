@@ -2,14 +2,15 @@
 // and uploads that are atomic (a single PUT, or a multipart upload that is
 // aborted on any failure).
 #include "storage/s3_client.hpp"
+#include "storage/s3_xml.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/storage/object_store.hpp"
 
-#include <pugixml.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <fstream>
 #include <future>
@@ -48,7 +49,6 @@ std::string content_type_for(const std::string& key) {
   return it == types.end() ? "application/octet-stream" : it->second;
 }
 
-std::string xml_text(const pugi::xml_node& node, const char* child) { return node.child_value(child); }
 
 class S3ObjectReader : public ObjectReader {
  public:
@@ -176,15 +176,14 @@ class S3ObjectStore : public ObjectStore {
       r.query = {{"list-type", "2"}, {"prefix", prefix}};
       if (!token.empty()) r.query.emplace_back("continuation-token", token);
       s3::Response response = client_->send(r);
-      pugi::xml_document doc;
-      if (!doc.load_buffer(response.body.data(), response.body.size())) {
-        throw Error(url(prefix) + ": the store's object listing is not valid XML");
+      s3::ListPage page;
+      try {
+        page = s3::parse_list_page(response.body);
+      } catch (const Error& ex) {
+        throw Error(url(prefix) + ": " + ex.what());
       }
-      pugi::xml_node result = doc.child("ListBucketResult");
-      for (pugi::xml_node c : result.children("Contents")) {
-        out.push_back({xml_text(c, "Key"), std::strtoll(c.child_value("Size"), nullptr, 10), xml_text(c, "ETag")});
-      }
-      token = xml_text(result, "IsTruncated") == std::string("true") ? xml_text(result, "NextContinuationToken") : "";
+      out.insert(out.end(), page.objects.begin(), page.objects.end());
+      token = page.next_token;
     } while (!token.empty());
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
     return out;
@@ -207,7 +206,13 @@ class S3ObjectStore : public ObjectStore {
     auto it = response.headers.find("content-length");
     if (it == response.headers.end()) throw Error(url(key) + ": the store did not say the object's size");
     auto etag = response.headers.find("etag");
-    return ObjectInfo{key, std::stoll(it->second), etag == response.headers.end() ? "" : etag->second};
+    std::int64_t size = -1;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+    if (ec != std::errc() || end != text.data() + text.size() || size < 0) {
+      throw Error(url(key) + ": the store sent a size that is not a number: '" + text + "'");
+    }
+    return ObjectInfo{key, size, etag == response.headers.end() ? "" : etag->second};
   }
 
   std::unique_ptr<ObjectReader> open(const std::string& key) override {
@@ -248,9 +253,7 @@ class S3ObjectStore : public ObjectStore {
     create.query = {{"uploads", ""}};
     create.headers = {content_type};
     s3::Response created = client_->send(create);
-    pugi::xml_document doc;
-    doc.load_buffer(created.body.data(), created.body.size());
-    const std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+    const std::string id = s3::parse_upload_id(created.body);
     if (id.empty()) throw Error(url(key) + ": the store did not start the upload (no UploadId)");
     MultipartUpload upload(*client_, bucket_, key, id);
 
@@ -289,16 +292,7 @@ class S3ObjectStore : public ObjectStore {
       throw;
     }
 
-    pugi::xml_document complete_doc;
-    pugi::xml_node root = complete_doc.append_child("CompleteMultipartUpload");
-    for (std::size_t i = 0; i < etags.size(); ++i) {
-      pugi::xml_node part = root.append_child("Part");
-      part.append_child("PartNumber").text().set(std::to_string(i + 1).c_str());
-      part.append_child("ETag").text().set(etags[i].c_str());
-    }
-    std::ostringstream xml;
-    complete_doc.save(xml, "", pugi::format_raw | pugi::format_no_declaration);
-    const std::string body = xml.str();
+    const std::string body = s3::complete_upload_body(etags);
     throw_if_stop_requested();
     s3::Request complete;
     complete.method = "POST";
