@@ -210,6 +210,43 @@ TEST_F(VeilCliS3, CtrlCDuringAnUploadAbortsIt) {
   EXPECT_TRUE(test::open_multipart_uploads("shareable").empty());
 }
 
+// kill -9 while the output is being uploaded: no object appears (a
+// multipart upload is only an object once completed). A killed process
+// cannot abort its upload or remove its temporary file: the upload stays
+// open on the server (a bucket lifecycle rule, AbortIncompleteMultipartUpload,
+// clears those; docs/storage.md) and the next run removes the stale file.
+TEST_F(VeilCliS3, KillDuringAnUploadLeavesNoObjectAndTheNextRunTidiesUp) {
+  test::FaultProxy proxy(server_->port(), nlohmann::json::parse(
+                                              R"([{"method": "PUT", "url": "partNumber=2", "action": "hang"}])"));
+  const fs::path tmp = dir_ / "tmp";
+  fs::create_directories(tmp);
+  auto uploads_in_tmp = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(tmp)) n += e.path().filename().string().rfind("veil-upload-", 0) == 0;
+    return n;
+  };
+  {
+    test::S3Environment via_proxy(proxy.endpoint());
+    const std::string command =
+        "TMPDIR=" + q(tmp) + " VEIL_MODEL_DIR='" + test::model_dir().string() + "' '" + test::cli_path().string() +
+        "' anonymize " + q(kDashcam) + " -o s3://shareable/big.mp4 --crf 0 --preset ultrafast -q & pid=$!; " +
+        "for i in $(seq 1200); do grep -q hang " + q(proxy.log_path()) + " 2>/dev/null && break; sleep 0.1; done; " +
+        "kill -KILL $pid; wait $pid; echo exit=$?";
+    test::run_command("sh -c " + q(command), &output_);
+  }
+  EXPECT_NE(output_.find("exit=137"), std::string::npos) << output_;
+  EXPECT_FALSE(bucket("shareable").stat("big.mp4")) << "a killed upload became an object";
+  EXPECT_EQ(test::open_multipart_uploads("shareable").size(), 1u);
+  EXPECT_EQ(uploads_in_tmp(), 1) << "the killed run's temporary file";
+  // The next run (the store reachable again) finishes and removes it.
+  const std::string again = "TMPDIR=" + q(tmp) + " VEIL_MODEL_DIR='" + test::model_dir().string() + "' '" +
+                            test::cli_path().string() + "' anonymize " + q(kDashcam) +
+                            " -o s3://shareable/big.mp4 --crf 0 --preset ultrafast -q";
+  ASSERT_EQ(test::run_command(again, &output_), 0) << output_;
+  EXPECT_TRUE(bucket("shareable").stat("big.mp4"));
+  EXPECT_EQ(uploads_in_tmp(), 0) << "the stale temporary file was not removed";
+}
+
 TEST_F(VeilCliS3, EvalReadsImagesFromAPrefix) {
   const fs::path faces = test::shared_dir() / "data/faces-dev";
   fs::create_directories(dir_ / "images");

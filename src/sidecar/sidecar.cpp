@@ -116,6 +116,9 @@ Sidecar Sidecar::parse(std::istream& in, const std::string& name) {
       line = json::parse(text);
     } catch (const json::parse_error& ex) {
       throw Error(where() + "not valid JSON (at byte " + std::to_string(ex.byte) + ")");
+    } catch (const json::exception&) {
+      // Found by fuzzing: a number too large for a double is out_of_range.
+      throw Error(where() + "not valid JSON (a number out of range)");
     }
     try {
       if (!line.is_object()) field_error("", "expected a JSON object, got " + line.dump().substr(0, 60));

@@ -95,6 +95,9 @@ TEST(Sidecar, ErrorsNameTheLineAndTheField) {
   EXPECT_EQ(error_for(ok + R"({"file":"c.mp4","track":-2,"excluded":true})" + "\n"),
             "s.jsonl:2: track: expected a track id (an integer >= 0), got -2");
   EXPECT_EQ(error_for("\n"), "s.jsonl: empty: no frames listed");
+  // Found by fuzzing (sidecar_fuzz): it ended the process instead.
+  EXPECT_EQ(error_for(ok + R"({"file":"c.mp4","index":1,"pts":1e999,"detections":[]})" + "\n"),
+            "s.jsonl:2: not valid JSON (a number out of range)");
 }
 
 // docs/sidecar.schema.json (what other tools read) and Veil's reader accept
