@@ -64,6 +64,20 @@ void expect_agreement(const fs::path& images, const fs::path& annotations, const
   EXPECT_GT(hidden["total"].get<int>(), 0);
 }
 
+// Found by fuzzing (annotations_fuzz): a number too large for a float
+// ended the process instead of failing with a message.
+TEST(GroundTruth, OutOfRangeNumbersAreACleanError) {
+  const fs::path dir = test::make_temp_dir("gt-range");
+  std::ofstream(dir / "a.txt") << "car.jpg\t1e50\t2\t3\t4\n";
+  try {
+    load_ground_truth(dir, AnnotationFormat::kOpenAlpr);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& ex) {
+    EXPECT_NE(std::string(ex.what()).find("a number in the annotations is out of range"), std::string::npos) << ex.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Eval, AgreesWithCoveragePyOnFaces) {
   fs::path work = test::make_temp_dir("eval-faces");
   fs::path dev = test::shared_dir() / "data/faces-dev";

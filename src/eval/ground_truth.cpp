@@ -180,6 +180,9 @@ GroundTruth load_ground_truth(const fs::path& path, AnnotationFormat format, std
     }
   } catch (const std::invalid_argument&) {
     throw Error(path.string() + ": a number in the annotations could not be read");
+  } catch (const std::out_of_range&) {
+    // Found by fuzzing: std::stof of "1e50" throws this, which ended the process.
+    throw Error(path.string() + ": a number in the annotations is out of range");
   }
   if (forced_class) {
     for (auto& [k, v] : gt.images)
