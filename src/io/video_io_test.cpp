@@ -551,3 +551,38 @@ TEST(VideoSink, RejectsFramesOutOfOrder) {
 
 }  // namespace
 }  // namespace veil
+
+namespace veil {
+namespace {
+
+// Found by fuzzing (video_source_fuzz, UBSan): a stream whose colour tags
+// lie outside FFmpeg's enums (a damaged or crafted file) was read as the
+// enum type, which is undefined behaviour. The sanitizer build of this test
+// catches a regression; both builds check that such a file is anonymized,
+// its unknown tags written as "unspecified".
+TEST(VideoIo, ColourTagsOutsideTheirEnumsAreReadAsUnknown) {
+  const std::filesystem::path dir = test::make_temp_dir("bad-colour");
+  const std::filesystem::path bad = dir / "bad_colour.mp4";
+  ASSERT_EQ(test::run_command("ffmpeg -v error -y -i " +
+                              test::quoted(test::video_dir() / "CarND-Vehicle-Detection_test_video.mp4") +
+                              " -c copy -bsf:v h264_metadata=matrix_coefficients=176:colour_primaries=200:"
+                              "transfer_characteristics=201 -t 0.3 " + test::quoted(bad)),
+            0);
+  std::string out;
+  ASSERT_EQ(test::run_command(test::veil_command("anonymize " + test::quoted(bad) + " -o " +
+                                                 test::quoted(dir / "out.mp4") + " --preset ultrafast -q"),
+                              &out),
+            0)
+      << out;
+  VideoSource written(dir / "out.mp4");
+  Frame f;
+  int frames = 0;
+  while (written.read(f)) ++frames;
+  EXPECT_GT(frames, 3);
+  const AVCodecParameters* par = written.format_context()->streams[written.video_stream_index()]->codecpar;
+  EXPECT_EQ(par->color_space, AVCOL_SPC_UNSPECIFIED);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace veil

@@ -76,12 +76,14 @@ AVPixelFormat choose_any_format(const AVCodec* codec) {
 void set_colour_tags(AVCodecContext* enc, const AVCodecParameters* par) {
   const auto input = static_cast<AVPixelFormat>(par->format);
   if (is_yuv(static_cast<AVPixelFormat>(av::without_jpeg_range(input)))) {
-    const bool full = av::without_jpeg_range(input) != input || par->color_range == AVCOL_RANGE_JPEG;
-    enc->color_range = full ? AVCOL_RANGE_JPEG : par->color_range;
-    enc->color_primaries = par->color_primaries;
-    enc->color_trc = par->color_trc;
-    enc->colorspace = par->color_space;
-    enc->chroma_sample_location = par->chroma_location;
+    // Values outside their enums (a damaged or crafted file) become "unspecified".
+    const AVColorRange range = av::valid_or(par->color_range, AVCOL_RANGE_NB, AVCOL_RANGE_UNSPECIFIED);
+    const bool full = av::without_jpeg_range(input) != input || range == AVCOL_RANGE_JPEG;
+    enc->color_range = full ? AVCOL_RANGE_JPEG : range;
+    enc->color_primaries = av::valid_or(par->color_primaries, AVCOL_PRI_NB, AVCOL_PRI_UNSPECIFIED);
+    enc->color_trc = av::valid_or(par->color_trc, AVCOL_TRC_NB, AVCOL_TRC_UNSPECIFIED);
+    enc->colorspace = av::valid_or(par->color_space, AVCOL_SPC_NB, AVCOL_SPC_UNSPECIFIED);
+    enc->chroma_sample_location = av::valid_or(par->chroma_location, AVCHROMA_LOC_NB, AVCHROMA_LOC_UNSPECIFIED);
   } else {
     enc->color_range = AVCOL_RANGE_MPEG;
     enc->color_primaries = AVCOL_PRI_BT709;

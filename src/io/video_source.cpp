@@ -356,8 +356,8 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   }
 
   const auto fmt = static_cast<AVPixelFormat>(av::without_jpeg_range(f->format));
-  const int range = fmt != f->format ? AVCOL_RANGE_JPEG : f->color_range;
-  const int colorspace = f->colorspace;
+  const int range = fmt != f->format ? AVCOL_RANGE_JPEG : av::enum_value(f->color_range);
+  const int colorspace = av::enum_value(f->colorspace);
   if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
       colorspace != sws_colorspace_ || range != sws_range_) {
     sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,

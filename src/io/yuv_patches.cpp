@@ -42,7 +42,7 @@ void planes_at(const AVFrame* f, const cv::Rect& area, uint8_t* data[4], int str
 }
 
 bool full_range_of(const AVFrame* f) {
-  return av::without_jpeg_range(f->format) != f->format || f->color_range == AVCOL_RANGE_JPEG;
+  return av::without_jpeg_range(f->format) != f->format || av::enum_value(f->color_range) == AVCOL_RANGE_JPEG;
 }
 
 }  // namespace
@@ -72,7 +72,7 @@ cv::Mat bgr_of_area(const AVFrame* f, const cv::Rect& area) {
   av::Ptr<SwsContext> sws(sws_getContext(around.width, around.height, fmt, around.width, around.height,
                                          AV_PIX_FMT_BGR24, av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
   if (!sws) throw Error("cannot convert an area of the picture to BGR");
-  av::set_yuv_matrix(sws.get(), f->colorspace, full_range_of(f), true);
+  av::set_yuv_matrix(sws.get(), av::enum_value(f->colorspace), full_range_of(f), true);
   uint8_t* src[4];
   int src_stride[4];
   planes_at(f, around, src, src_stride);

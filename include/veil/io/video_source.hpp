@@ -8,6 +8,7 @@
 #include "veil/storage/object_store.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -44,6 +45,24 @@ using InputPtr = std::unique_ptr<AVFormatContext, InputDeleter>;
 
 // av_strerror as a std::string.
 std::string error_text(int err);
+
+// An enum field libav filled from the file (colour space, range, ...) may
+// hold a value outside its enum when the file is crafted or damaged, and
+// reading it as the enum type is undefined behaviour in C++ (found by
+// fuzzing): read its bits as an int instead.
+template <typename Enum>
+int enum_value(const Enum& field) {
+  static_assert(sizeof(Enum) == sizeof(int));
+  int v;
+  std::memcpy(&v, &field, sizeof v);
+  return v;
+}
+// The same, as the enum when it is one of its first `count` values, else `fallback`.
+template <typename Enum>
+Enum valid_or(const Enum& field, int count, Enum fallback) {
+  const int v = enum_value(field);
+  return v >= 0 && v < count ? static_cast<Enum>(v) : fallback;
+}
 
 // Tells `sws` which YUV matrix (an AVColorSpace) and range its YUV side uses;
 // the BGR side is full range. Source and sink use the same mapping so that a
