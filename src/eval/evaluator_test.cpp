@@ -78,6 +78,25 @@ TEST(GroundTruth, OutOfRangeNumbersAreACleanError) {
   fs::remove_all(dir);
 }
 
+// Found by fuzzing (annotations_fuzz, ASan): a Veil-format label whose box
+// had fewer than four numbers was read past its end. Veil's sidecar reader
+// now reads labels, and names the line and field.
+TEST(GroundTruth, AShortBoxInVeilLabelsIsACleanError) {
+  const fs::path dir = test::make_temp_dir("gt-box");
+  std::ofstream(dir / "labels.jsonl")
+      << R"({"file":"c.mp4","index":0,"pts":0,"detections":[{"class":"face","box":[10,20,30,40]}]})" << "\n"
+      << R"({"file":"c.mp4","index":1,"pts":0.04,"detections":[{"class":"face","box":[10,20]}]})" << "\n";
+  try {
+    load_ground_truth(dir / "labels.jsonl", AnnotationFormat::kVeil);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& ex) {
+    EXPECT_NE(std::string(ex.what()).find("labels.jsonl:2: detections[0].box: expected [x, y, width, height]"),
+              std::string::npos)
+        << ex.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Eval, AgreesWithCoveragePyOnFaces) {
   fs::path work = test::make_temp_dir("eval-faces");
   fs::path dev = test::shared_dir() / "data/faces-dev";

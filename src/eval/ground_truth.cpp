@@ -1,6 +1,7 @@
 #include "veil/eval/ground_truth.hpp"
 
 #include "veil/core/error.hpp"
+#include "veil/sidecar/sidecar.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -135,31 +136,23 @@ void load_coco(const fs::path& file, GroundTruth& gt) {
   }
 }
 
+// Veil's own sidecar, read by the sidecar stage's reader (which checks every
+// field: fuzzing found the hand-written reader here reading past a short box).
+// Every object is a label, manual keyframes included; frames of a video by
+// index, images by file stem.
 void load_veil(const fs::path& file, GroundTruth& gt) {
   std::ifstream in(file);
   if (!in) throw Error("cannot read annotations " + file.string());
-  int line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.empty()) continue;
-    try {
-      auto j = nlohmann::json::parse(line);
-      if (!j.contains("detections")) continue;  // a track line (a review edit), no boxes
+  const Sidecar sidecar = Sidecar::parse(in, file.string());
+  for (const auto& [name, media] : sidecar.media()) {
+    for (const auto& [index, frame] : media.frames()) {
       std::vector<GroundTruthBox> boxes;
-      for (const auto& d : j.at("detections")) {
-        const auto& b = d.at("box");
-        auto cls = parse_object_class(d.at("class").get<std::string>());
-        if (!cls) throw Error("unknown class " + d.at("class").dump());
-        boxes.push_back({*cls, cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()),
-                         d.value("track", -1)});
-      }
-      if (!j.at("pts").is_null()) {
-        gt.frames[j.at("index").get<std::int64_t>()] = std::move(boxes);
+      for (const SidecarObject& o : frame.objects) boxes.push_back({o.detection.cls, o.detection.box, o.detection.track_id});
+      if (frame.pts) {
+        gt.frames[index] = std::move(boxes);
       } else {
-        gt.images[fs::path(j.at("file").get<std::string>()).stem().string()] = std::move(boxes);
+        gt.images[fs::path(name).stem().string()] = std::move(boxes);
       }
-    } catch (const nlohmann::json::exception& ex) {
-      throw Error(file.string() + ":" + std::to_string(line_no) + ": not a Veil sidecar line: " + ex.what());
     }
   }
 }
