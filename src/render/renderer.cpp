@@ -8,7 +8,6 @@
 #include "veil/sidecar/sidecar.hpp"
 
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 
 extern "C" {
@@ -16,7 +15,6 @@ extern "C" {
 }
 
 namespace veil {
-namespace fs = std::filesystem;
 namespace {
 
 // Sidecar times are written to the microsecond; a frame of another recording
@@ -61,14 +59,11 @@ const SidecarFrame& matching_line(const SidecarMedia& media, const std::string& 
 void render_file(const std::string& input, const std::string& output, const std::string& label,
                  const Sidecar& sidecar, const std::string& sidecar_name, const Redactor& redactor,
                  const RenderOptions& options, RunStats& stats, ProgressListener* progress) {
-  // A single file may be named by its path, and a folder run's sidecar
-  // names it by its path relative to that folder.
-  const SidecarMedia* media = sidecar.find(label);
-  if (!media && label == fs::path(input).filename().string()) media = sidecar.find_for_path(input);
-  if (!media) {
-    std::string msg = sidecar_name + " has no frames of " + label;
-    if (sidecar.media().size() == 1) msg += " (it describes " + sidecar.media().begin()->first + ")";
-    throw Error(msg + "; nothing written");
+  const SidecarMedia* media = nullptr;
+  try {
+    media = &sidecar.media_for(label, input, sidecar_name);
+  } catch (const Error& ex) {
+    throw Error(std::string(ex.what()) + "; nothing written");
   }
   std::unique_ptr<FrameSource> source = open_source(input, options.storage);
   // Only the areas that change are converted to BGR and back: render runs

@@ -96,15 +96,7 @@ struct ReviewServer::State {
 
 void ReviewServer::State::load_sidecar() {
   const Sidecar sidecar = Sidecar::load(options.sidecar);
-  if (!sidecar.find(label)) {
-    // A folder run's sidecar names the file by its path in that folder.
-    if (const SidecarMedia* m = sidecar.find_for_path(options.input)) label = m->file();
-  }
-  if (!sidecar.find(label)) {
-    std::string msg = options.sidecar + " has no frames of " + label;
-    if (sidecar.media().size() == 1) msg += " (it describes " + sidecar.media().begin()->first + ")";
-    throw Error(msg);
-  }
+  label = sidecar.media_for(label, options.input, options.sidecar).file();
   std::ifstream in(options.sidecar);
   for (std::string text; std::getline(in, text);) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;

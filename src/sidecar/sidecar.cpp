@@ -193,17 +193,27 @@ const SidecarMedia* Sidecar::find(const std::string& file) const {
   return it == media_.end() ? nullptr : &it->second;
 }
 
-const SidecarMedia* Sidecar::find_for_path(const std::string& path) const {
-  const std::string p = std::filesystem::path(path).generic_string();
+const SidecarMedia& Sidecar::media_for(const std::string& name, const std::string& path,
+                                      const std::string& sidecar_name) const {
+  if (const SidecarMedia* m = find(name)) return *m;
   const SidecarMedia* found = nullptr;
-  for (const auto& [file, media] : media_) {
-    const bool tail = p == file || (p.size() > file.size() && p.compare(p.size() - file.size(), file.size(), file) == 0 &&
-                                    p[p.size() - file.size() - 1] == '/');
-    if (!tail) continue;
-    if (found) return nullptr;  // ambiguous
-    found = &media;
+  if (name == std::filesystem::path(path).filename().string()) {
+    const std::string p = std::filesystem::path(path).generic_string();
+    for (const auto& [file, media] : media_) {
+      const bool tail = p == file || (p.size() > file.size() && p.compare(p.size() - file.size(), file.size(), file) == 0 &&
+                                      p[p.size() - file.size() - 1] == '/');
+      if (!tail) continue;
+      if (found) {  // ambiguous
+        found = nullptr;
+        break;
+      }
+      found = &media;
+    }
   }
-  return found;
+  if (found) return *found;
+  std::string msg = sidecar_name + " has no frames of " + name;
+  if (media_.size() == 1) msg += " (it describes " + media_.begin()->first + ")";
+  throw Error(msg);
 }
 
 Detections SidecarMedia::to_hide(std::int64_t index) const {

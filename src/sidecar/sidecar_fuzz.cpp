@@ -3,6 +3,7 @@
 #include "veil/core/error.hpp"
 #include "veil/sidecar/sidecar.hpp"
 
+#include <filesystem>
 #include <sstream>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -12,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [file, media] : sidecar.media()) {
       for (const auto& [index, frame] : media.frames()) media.to_hide(index);
       media.to_hide(-1);
-      sidecar.find_for_path("/x/" + file);
+      sidecar.media_for(std::filesystem::path(file).filename().string(), "/x/" + file, "fuzz.jsonl");
     }
   } catch (const veil::Error&) {
     // Refused with a message: what bad input must get.

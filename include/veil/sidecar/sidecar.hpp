@@ -79,10 +79,13 @@ class Sidecar {
 
   // The entry for `file` (as the sidecar's "file" field spells it), or null.
   const SidecarMedia* find(const std::string& file) const;
-  // The entry for the input at `path` when it is named by its file name
-  // alone: the one whose "file" (a path relative to a folder run's input) is
-  // a trailing part of `path`, when exactly one is. Null otherwise.
-  const SidecarMedia* find_for_path(const std::string& path) const;
+  // The entry for the input at `path`, which a run named `name` (its path
+  // relative to a folder run's input, or its file name). When `name` is the
+  // file name and no entry has it, the one entry whose "file" (a folder
+  // run's relative path) is a trailing part of `path`. Throws veil::Error
+  // naming `sidecar_name` (and what it describes) when there is none.
+  const SidecarMedia& media_for(const std::string& name, const std::string& path,
+                                const std::string& sidecar_name) const;
   const std::map<std::string, SidecarMedia>& media() const { return media_; }
 
  private:
