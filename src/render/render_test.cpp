@@ -1,5 +1,6 @@
 // `veil render` end to end on real clips and photos: it hides exactly what
 // the sidecar says, edits included, and refuses a sidecar of another input.
+#include "frame_checks.hpp"
 #include "test_paths.hpp"
 #include "veil/io/video_source.hpp"
 
@@ -23,36 +24,6 @@ namespace {
 
 const fs::path kFaceClip = test::video_dir() / "head-pose-face-detection-female-and-male.gif";
 
-std::vector<json> read_lines(const fs::path& p) {
-  std::vector<json> lines;
-  std::ifstream in(p);
-  for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
-  return lines;
-}
-
-void write_lines(const fs::path& p, const std::vector<json>& lines) {
-  std::ofstream out(p);
-  for (const auto& l : lines) out << l.dump() << "\n";
-}
-
-std::vector<cv::Mat> decode(const fs::path& video) {
-  VideoSource src(video);
-  std::vector<cv::Mat> frames;
-  Frame f;
-  while (src.read(f)) frames.push_back(f.image.clone());
-  return frames;
-}
-
-double mean_abs_diff(const cv::Mat& a, const cv::Mat& b, const cv::Rect& r) {
-  const cv::Scalar m = cv::mean(cv::abs(a(r) - b(r)));
-  return (m[0] + m[1] + m[2]) / 3;
-}
-
-double mean_level(const cv::Mat& image, const cv::Rect& r) {
-  const cv::Scalar m = cv::mean(image(r));
-  return (m[0] + m[1] + m[2]) / 3;
-}
-
 class Render : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = test::make_temp_dir("render"); }
@@ -73,8 +44,8 @@ TEST_F(Render, UneditedSidecarGivesWhatAnonymizeGives) {
   ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "r.mp4") + opts),
             0)
       << output_;
-  const auto anonymized = decode(dir_ / "a.mp4");
-  const auto rendered = decode(dir_ / "r.mp4");
+  const auto anonymized = test::decode_frames(dir_ / "a.mp4");
+  const auto rendered = test::decode_frames(dir_ / "r.mp4");
   ASSERT_EQ(rendered.size(), anonymized.size());
   ASSERT_EQ(anonymized.size(), 56u);
   for (std::size_t i = 0; i < rendered.size(); ++i) {
@@ -93,9 +64,9 @@ TEST_F(Render, OnlyTheHiddenAreasChangeAndRenderAgreesWithAnonymize) {
       << output_;
   ASSERT_EQ(veil("render " + q(clip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "r.mkv") + opts), 0)
       << output_;
-  const auto anonymized = decode(dir_ / "a.mkv");
-  const auto rendered = decode(dir_ / "r.mkv");
-  const auto lines = read_lines(dir_ / "s.jsonl");
+  const auto anonymized = test::decode_frames(dir_ / "a.mkv");
+  const auto rendered = test::decode_frames(dir_ / "r.mkv");
+  const auto lines = test::read_jsonl(dir_ / "s.jsonl");
   VideoSource in(clip), out(dir_ / "a.mkv");
   Frame a, b;
   int hidden_frames = 0;
@@ -137,7 +108,7 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
                  " --mode fill --shape box -q"),
             0)
       << output_;
-  auto lines = read_lines(dir_ / "s.jsonl");
+  auto lines = test::read_jsonl(dir_ / "s.jsonl");
   ASSERT_EQ(lines.size(), 1u);
   auto& dets = lines[0]["detections"];
   ASSERT_GE(dets.size(), 2u);
@@ -158,7 +129,7 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
   for (std::size_t i = 0; i < dets.size(); ++i) {
     if (same_face(i)) dets[i]["excluded"] = true;
   }
-  write_lines(dir_ / "edited.jsonl", lines);
+  test::write_jsonl(dir_ / "edited.jsonl", lines);
   ASSERT_EQ(veil("render " + q(photo) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.png") +
                  " --mode fill --shape box -q"),
             0)
@@ -176,10 +147,10 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
     const bool overlaps_excluded = !same_face(i) && (rect(i) & rect(pick)).area() > 0;
     if (inner.area() == 0 || overlaps_excluded || (same_face(i) && i != pick)) continue;
     if (i == pick) {
-      EXPECT_EQ(mean_abs_diff(rendered, input, inner), 0) << "the excluded face was changed";
-      EXPECT_GT(mean_abs_diff(anonymized, input, inner), 10) << "anonymize did hide it";
+      EXPECT_EQ(test::mean_abs_diff(rendered, input, inner), 0) << "the excluded face was changed";
+      EXPECT_GT(test::mean_abs_diff(anonymized, input, inner), 10) << "anonymize did hide it";
     } else {
-      EXPECT_EQ(mean_abs_diff(rendered, anonymized, inner), 0) << "face " << i << " is not hidden as before";
+      EXPECT_EQ(test::mean_abs_diff(rendered, anonymized, inner), 0) << "face " << i << " is not hidden as before";
     }
   }
 }
@@ -189,7 +160,7 @@ TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
                  " --mode none --preset ultrafast -q"),
             0)
       << output_;
-  auto lines = read_lines(dir_ / "s.jsonl");
+  auto lines = test::read_jsonl(dir_ / "s.jsonl");
   // A plate drawn by hand moving from the top-left corner to the bottom
   // right between frames 10 and 30 (where the GIF shows no face).
   const cv::Rect2f from(10, 180, 60, 20), to(400, 230, 60, 30);
@@ -197,7 +168,7 @@ TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
                                      {"track", 5000}, {"source", "manual"}});
   lines[30]["detections"].push_back(
       {{"class", "plate"}, {"box", {to.x, to.y, to.width, to.height}}, {"track", 5000}, {"source", "manual"}});
-  write_lines(dir_ / "edited.jsonl", lines);
+  test::write_jsonl(dir_ / "edited.jsonl", lines);
   const std::string opts = " --mode fill --fill-color white --shape box --plate-mask-scale 1 --crf 0 --preset ultrafast -q";
   ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.mp4") + opts),
             0)
@@ -205,8 +176,8 @@ TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
   ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(dir_ / "s.jsonl") + " -o " + q(dir_ / "u.mp4") + opts),
             0)
       << output_;
-  const auto input = decode(dir_ / "u.mp4");  // the faces hidden, no manual box
-  const auto rendered = decode(dir_ / "r.mp4");
+  const auto input = test::decode_frames(dir_ / "u.mp4");  // the faces hidden, no manual box
+  const auto rendered = test::decode_frames(dir_ / "r.mp4");
   ASSERT_EQ(rendered.size(), input.size());
   for (int i = 0; i < int(input.size()); ++i) {
     const float t = std::clamp((i - 10) / 20.f, 0.f, 1.f);
@@ -214,9 +185,9 @@ TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
                         from.width + t * (to.width - from.width), from.height + t * (to.height - from.height));
     const cv::Rect inner(int(at.x + 3), int(at.y + 3), int(at.width - 6), int(at.height - 6));
     if (i >= 10 && i <= 30) {
-      EXPECT_GT(mean_level(rendered[i], inner), 245) << "frame " << i << ": the manual box is not hidden";
+      EXPECT_GT(test::mean_level(rendered[i], inner), 245) << "frame " << i << ": the manual box is not hidden";
     } else {
-      EXPECT_LT(mean_abs_diff(rendered[i], input[i], inner), 3) << "frame " << i << ": hidden outside its keyframes";
+      EXPECT_LT(test::mean_abs_diff(rendered[i], input[i], inner), 3) << "frame " << i << ": hidden outside its keyframes";
     }
   }
 }
@@ -238,9 +209,9 @@ TEST_F(Render, FolderSidecarServesTheFolderAndEachFile) {
                  q(dir_ / "one.mp4") + opts),
             0)
       << output_;
-  const auto anonymized = decode(dir_ / "a" / "sub" / "clip.gif");
-  const auto folder = decode(dir_ / "r" / "sub" / "clip.gif");
-  const auto one = decode(dir_ / "one.mp4");
+  const auto anonymized = test::decode_frames(dir_ / "a" / "sub" / "clip.gif");
+  const auto folder = test::decode_frames(dir_ / "r" / "sub" / "clip.gif");
+  const auto one = test::decode_frames(dir_ / "one.mp4");
   ASSERT_EQ(folder.size(), anonymized.size());
   ASSERT_EQ(one.size(), anonymized.size());
   for (std::size_t i = 0; i < anonymized.size(); ++i) {
@@ -256,7 +227,7 @@ TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
                  " --mode none --preset ultrafast -q"),
             0)
       << output_;
-  auto lines = read_lines(dir_ / "s.jsonl");
+  auto lines = test::read_jsonl(dir_ / "s.jsonl");
   const fs::path out = dir_ / "r.mp4";
   auto expect_refused = [&](const fs::path& input, const fs::path& sidecar, const std::string& message) {
     EXPECT_EQ(veil("render " + q(input) + " --detections " + q(sidecar) + " -o " + q(out) + " -q"), 1) << output_;
@@ -274,17 +245,17 @@ TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
   fs::copy_file(test::video_dir() / "face-demographics-walking.gif", dir_ / "other" / kFaceClip.filename());
   expect_refused(dir_ / "other" / kFaceClip.filename(), dir_ / "s.jsonl", "made from another file?");
   // Frames missing at the end.
-  write_lines(dir_ / "short.jsonl", std::vector<json>(lines.begin(), lines.end() - 3));
+  test::write_jsonl(dir_ / "short.jsonl", std::vector<json>(lines.begin(), lines.end() - 3));
   expect_refused(kFaceClip, dir_ / "short.jsonl", "no line for frame 53 of");
   // A malformed line: named with its field.
   auto bad = lines;
   bad[2]["detections"] = {{{"class", "face"}, {"box", {1, 2, 3}}}};
-  write_lines(dir_ / "bad.jsonl", bad);
+  test::write_jsonl(dir_ / "bad.jsonl", bad);
   expect_refused(kFaceClip, dir_ / "bad.jsonl", "bad.jsonl:3: detections[0].box: expected [x, y, width, height], got [1,2,3]");
   // A box outside the picture.
   auto outside = lines;
   outside[5]["detections"] = {{{"class", "face"}, {"box", {900, 900, 20, 20}}}};
-  write_lines(dir_ / "outside.jsonl", outside);
+  test::write_jsonl(dir_ / "outside.jsonl", outside);
   expect_refused(kFaceClip, dir_ / "outside.jsonl", "outside.jsonl:6: detections[0].box: outside the 480x270 frame");
 }
 

@@ -1,6 +1,7 @@
 // `veil review` on a real clip: the server's access rules and edit checks
 // over HTTP, then the page in real Chromium (review_page_test.js) and a
 // render of what was saved there.
+#include "frame_checks.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
@@ -30,31 +31,6 @@ std::string read_text(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::vector<json> read_lines(const fs::path& p) {
-  std::vector<json> lines;
-  std::ifstream in(p);
-  for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
-  return lines;
-}
-
-std::vector<cv::Mat> decode(const fs::path& video) {
-  VideoSource src(video);
-  std::vector<cv::Mat> frames;
-  Frame f;
-  while (src.read(f)) frames.push_back(f.image.clone());
-  return frames;
-}
-
-double mean_abs_diff(const cv::Mat& a, const cv::Mat& b, const cv::Rect& r) {
-  const cv::Scalar m = cv::mean(cv::abs(a(r) - b(r)));
-  return (m[0] + m[1] + m[2]) / 3;
-}
-
-double mean_level(const cv::Mat& image, const cv::Rect& r) {
-  const cv::Scalar m = cv::mean(image(r));
-  return (m[0] + m[1] + m[2]) / 3;
 }
 
 cv::Rect2f box_of(const json& d) {
@@ -202,7 +178,7 @@ TEST_F(Review, RefusesASidecarOfAnotherInput) {
 // Chromium (exclude a person by clicking, draw a missed object on two
 // frames, save), then `veil render` of the saved sidecar.
 TEST_F(Review, InTheBrowserThenRender) {
-  const auto lines = read_lines(dir_ / "s.jsonl");
+  const auto lines = test::read_jsonl(dir_ / "s.jsonl");
   const int frame = 12, step = 8;
   // The person on the right at `frame`: every detector box on them.
   const json* right = nullptr;
@@ -276,13 +252,13 @@ TEST_F(Review, InTheBrowserThenRender) {
                               &out),
             0)
       << out;
-  const auto input = decode(kFaceClip);
-  const auto rendered = decode(dir_ / "r.mp4");
+  const auto input = test::decode_frames(kFaceClip);
+  const auto rendered = test::decode_frames(dir_ / "r.mp4");
   ASSERT_EQ(rendered.size(), input.size());
-  EXPECT_LT(mean_abs_diff(rendered[frame], input[frame], inner_half(person)), 4) << "the excluded person was hidden";
+  EXPECT_LT(test::mean_abs_diff(rendered[frame], input[frame], inner_half(person)), 4) << "the excluded person was hidden";
   for (const auto& d : lines[frame]["detections"]) {
     if (!excluded.count(d["track"].get<int>()) && (box_of(d) & person).area() == 0) {
-      EXPECT_GT(mean_level(rendered[frame], inner_half(box_of(d))), 240) << "the other person is not hidden";
+      EXPECT_GT(test::mean_level(rendered[frame], inner_half(box_of(d))), 240) << "the other person is not hidden";
     }
   }
   for (int i = frame; i <= frame + step; ++i) {
@@ -290,9 +266,9 @@ TEST_F(Review, InTheBrowserThenRender) {
     const cv::Rect2f at(drawn0.x + t * (drawn1.x - drawn0.x), drawn0.y + t * (drawn1.y - drawn0.y),
                         drawn0.width + t * (drawn1.width - drawn0.width),
                         drawn0.height + t * (drawn1.height - drawn0.height));
-    EXPECT_GT(mean_level(rendered[i], inner_half(at)), 240) << "frame " << i << ": the drawn object is not hidden";
+    EXPECT_GT(test::mean_level(rendered[i], inner_half(at)), 240) << "frame " << i << ": the drawn object is not hidden";
   }
-  EXPECT_LT(mean_abs_diff(rendered[frame - 1], input[frame - 1], inner_half(drawn0)), 4) << "hidden before its first keyframe";
+  EXPECT_LT(test::mean_abs_diff(rendered[frame - 1], input[frame - 1], inner_half(drawn0)), 4) << "hidden before its first keyframe";
 }
 
 }  // namespace
