@@ -22,6 +22,13 @@ std::string lower_extension(const fs::path& p) {
 
 }  // namespace
 
+bool is_stream_url(const std::string& location) {
+  const auto colon = location.find("://");
+  if (colon == std::string::npos || colon == 0 || is_object_url(location)) return false;
+  return std::all_of(location.begin(), location.begin() + colon,
+                     [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; });
+}
+
 MediaKind media_kind_for_path(const fs::path& path) {
   static const std::array<const char*, 12> videos = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm",
                                                      ".gif", ".ts",  ".mts", ".m2ts", ".flv", ".3gp"};

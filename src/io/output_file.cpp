@@ -3,6 +3,7 @@
 #include "io/atomic_output.hpp"
 #include "io/temp_files.hpp"
 #include "veil/core/error.hpp"
+#include "veil/io/media_io.hpp"
 
 namespace veil {
 namespace fs = std::filesystem;
@@ -38,7 +39,29 @@ class UploadOutput : public OutputFile {
   fs::path temp_;
 };
 
+class LiveOutput : public OutputFile {
+ public:
+  explicit LiveOutput(std::string destination) : destination_(std::move(destination)), path_(destination_) {}
+  const fs::path& temp_path() const override { return path_; }
+  const std::string& destination() const override { return destination_; }
+  void commit() override {}
+
+ private:
+  std::string destination_;
+  fs::path path_;
+};
+
 }  // namespace
+
+std::unique_ptr<OutputFile> open_live_output(const std::string& destination) {
+  if (is_object_url(destination)) throw Error(destination + ": a live output cannot be an object URL");
+  if (!is_stream_url(destination)) {
+    const fs::path parent = fs::absolute(destination).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(parent, ec)) throw Error(destination + ": folder " + parent.string() + " does not exist");
+  }
+  return std::make_unique<LiveOutput>(destination);
+}
 
 std::unique_ptr<OutputFile> open_output_file(const std::string& destination, const StorageOptions& storage) {
   if (is_object_url(destination)) return std::make_unique<UploadOutput>(destination, storage);

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 extern "C" {
@@ -134,28 +135,39 @@ void VideoSink::OutputDeleter::operator()(AVFormatContext* p) const {
 
 VideoSink::VideoSink(const std::string& output, VideoSource& source, const VideoEncodeOptions& options,
                      const StorageOptions& storage)
-    : source_(source),
-      file_(open_output(output, storage)),
+    : source_(&source),
+      file_(options.live ? open_live_output(output) : open_output(output, storage)),
       strip_metadata_(options.strip_metadata),
       copy_streams_(options.copy_other_streams) {
-  if (copy_streams_ && source_.started()) {
+  if (copy_streams_ && source_->started()) {
     fail("the sink must be created before the first frame is read, or packets of the "
          "copied streams would be lost");
   }
-  open_container();
+  open_container(options);
   add_video_stream(options);
-  stream_map_.assign(source_.format_context()->nb_streams, -1);
-  stream_map_[source_.video_stream_index()] = video_out_->index;
+  stream_map_.assign(source_->format_context()->nb_streams, -1);
+  stream_map_[source_->video_stream_index()] = video_out_->index;
   if (copy_streams_) add_copied_streams();
   if (!strip_metadata_) copy_metadata();
 
   AVFormatContext* oc = output_.get();
+  AVDictionary* mux_options = nullptr;
+  if (options.live && std::string(oc->oformat->name) == "hls") {
+    // One-second segments (a keyframe starts each), every segment kept
+    // listed: a player or a recorder sees the whole stream. A feed that runs
+    // for days wants hls_list_size=N and hls_flags=delete_segments.
+    av_dict_set(&mux_options, "hls_time", "1", 0);
+    av_dict_set(&mux_options, "hls_list_size", "0", 0);
+  }
+  for (const auto& [key, value] : options.muxer_options) av_dict_set(&mux_options, key.c_str(), value.c_str(), 0);
   int err = 0;
   if (!(oc->oformat->flags & AVFMT_NOFILE)) {
-    err = avio_open(&oc->pb, file_->temp_path().c_str(), AVIO_FLAG_WRITE);
-    if (err < 0) fail("cannot create the file", err);
+    err = avio_open2(&oc->pb, file_->temp_path().c_str(), AVIO_FLAG_WRITE, nullptr, &mux_options);
+    if (err < 0) {
+      av_dict_free(&mux_options);
+      fail(options.live ? "cannot open the output" : "cannot create the file", err);
+    }
   }
-  AVDictionary* mux_options = nullptr;
   if (strip_metadata_) {
     oc->flags |= AVFMT_FLAG_BITEXACT;  // no muxer version or creation time either
   } else {
@@ -165,19 +177,32 @@ VideoSink::VideoSink(const std::string& output, VideoSource& source, const Video
     av_dict_set(&mux_options, "movflags", "use_metadata_tags", 0);
   }
   err = avformat_write_header(oc, &mux_options);
+  std::string unused;
+  for (const AVDictionaryEntry* e = nullptr; (e = av_dict_get(mux_options, "", e, AV_DICT_IGNORE_SUFFIX));) {
+    if (std::string(e->key) != "movflags") unused += (unused.empty() ? "" : ", ") + std::string(e->key);
+  }
   av_dict_free(&mux_options);
   if (err < 0) fail("cannot write the container header", err);
+  if (!unused.empty()) fail("unknown output option " + unused + " for the " + oc->oformat->name + " format");
 
   if (copy_streams_) {
-    source_.set_passthrough([this](AVPacket* pkt) { on_passthrough(pkt); });
+    source_->set_passthrough([this](AVPacket* pkt) { on_passthrough(pkt); });
   }
 }
 
 VideoSink::~VideoSink() {
   // Nothing more may arrive at a sink that is gone. The temporary file is
   // closed by output_ and then removed by file_ unless finish() committed it.
-  source_.set_passthrough(nullptr);
+  release_source();
 }
+
+void VideoSink::release_source() {
+  if (!source_) return;
+  source_->set_passthrough(nullptr);
+  source_ = nullptr;
+}
+
+AVRational VideoSink::time_base() const { return encoder_->time_base; }
 
 void VideoSink::fail(const std::string& what, int err) const {
   std::string msg = file_->destination() + ": " + what;
@@ -185,12 +210,34 @@ void VideoSink::fail(const std::string& what, int err) const {
   throw Error(msg);
 }
 
-void VideoSink::open_container() {
+// The container a stream URL carries when the user names none.
+static const char* default_stream_format(const std::string& url) {
+  const std::string scheme = url.substr(0, url.find("://"));
+  if (scheme == "udp" || scheme == "srt" || scheme == "tcp" || scheme == "rist" || scheme == "rtp") return "mpegts";
+  if (scheme == "rtmp" || scheme == "rtmps") return "flv";
+  if (scheme == "rtsp") return "rtsp";
+  return nullptr;
+}
+
+void VideoSink::open_container(const VideoEncodeOptions& options) {
   // Guess from the destination: the temporary name ends in ".tmp.mp4" too,
   // but the destination is what the user asked for.
-  const std::string name = fs::path(file_->destination()).filename().string();
-  const AVOutputFormat* format = av_guess_format(nullptr, name.c_str(), nullptr);
-  if (!format) fail("unknown container for this file extension");
+  const std::string& destination = file_->destination();
+  const AVOutputFormat* format = nullptr;
+  if (!options.format.empty()) {
+    format = av_guess_format(options.format.c_str(), nullptr, nullptr);
+    if (!format) fail("unknown output format '" + options.format + "'");
+  } else {
+    const std::string path = is_stream_url(destination) ? destination.substr(0, destination.find('?')) : destination;
+    format = av_guess_format(nullptr, fs::path(path).filename().string().c_str(), nullptr);
+    if (!format && is_stream_url(destination) && default_stream_format(destination)) {
+      format = av_guess_format(default_stream_format(destination), nullptr, nullptr);
+    }
+    if (!format) {
+      fail(is_stream_url(destination) ? "cannot tell the container from this URL: name it with -f (mpegts, hls, flv, ...)"
+                                      : "unknown container for this file extension");
+    }
+  }
   AVFormatContext* oc = nullptr;
   int err = avformat_alloc_output_context2(&oc, format, nullptr, file_->temp_path().c_str());
   if (err < 0 || !oc) fail("cannot set up the container", err);
@@ -199,8 +246,8 @@ void VideoSink::open_container() {
 
 void VideoSink::add_video_stream(const VideoEncodeOptions& options) {
   AVFormatContext* oc = output_.get();
-  AVFormatContext* ic = source_.format_context();
-  const AVStream* in = ic->streams[source_.video_stream_index()];
+  AVFormatContext* ic = source_->format_context();
+  const AVStream* in = ic->streams[source_->video_stream_index()];
   const AVCodecParameters* par = in->codecpar;
 
   // A .gif destination means the GIF encoder whatever options.codec says.
@@ -239,6 +286,10 @@ void VideoSink::add_video_stream(const VideoEncodeOptions& options) {
   enc->sample_aspect_ratio = sar.num > 0 ? sar : AVRational{0, 1};
   if (is_8bit_yuv(enc->pix_fmt)) set_colour_tags(enc, par);
   enc->thread_count = 0;
+  if (options.live && fps.num > 0 && fps.den > 0) {
+    // A viewer joining, or an HLS segment, starts at a keyframe.
+    enc->gop_size = std::max(1, int(av_q2d(fps) * options.keyframe_seconds + 0.5));
+  }
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 
   AVDictionary* codec_options = nullptr;
@@ -247,6 +298,8 @@ void VideoSink::add_video_stream(const VideoEncodeOptions& options) {
     const int crf = options.crf.value_or(x265 ? 20 : 18);
     av_dict_set(&codec_options, "preset", options.preset.c_str(), 0);
     av_dict_set_int(&codec_options, "crf", crf, 0);
+    // B-frames and rate-control look-ahead hold tens of frames back.
+    if (options.live) av_dict_set(&codec_options, "tune", "zerolatency", 0);
     // x265 prints its banner and statistics to stderr, over our progress bar.
     if (x265) av_dict_set(&codec_options, "x265-params", "log-level=error", 0);
   }
@@ -290,9 +343,9 @@ void VideoSink::add_video_stream(const VideoEncodeOptions& options) {
 
 void VideoSink::add_copied_streams() {
   AVFormatContext* oc = output_.get();
-  AVFormatContext* ic = source_.format_context();
+  AVFormatContext* ic = source_->format_context();
   for (unsigned i = 0; i < ic->nb_streams; ++i) {
-    if (static_cast<int>(i) == source_.video_stream_index()) continue;
+    if (static_cast<int>(i) == source_->video_stream_index()) continue;
     const AVStream* in = ic->streams[i];
     const AVMediaType type = in->codecpar->codec_type;
     const char* codec_name = avcodec_get_name(in->codecpar->codec_id);
@@ -327,7 +380,7 @@ void VideoSink::add_copied_streams() {
 
 void VideoSink::copy_metadata() {
   AVFormatContext* oc = output_.get();
-  AVFormatContext* ic = source_.format_context();
+  AVFormatContext* ic = source_->format_context();
   av_dict_copy(&oc->metadata, ic->metadata, 0);
   for (const char* key : kContainerOnlyTags) av_dict_set(&oc->metadata, key, nullptr, 0);
 
@@ -468,9 +521,9 @@ void VideoSink::send_ready_packets(bool at_end) {
 void VideoSink::on_passthrough(AVPacket* pkt) {
   const int in = pkt->stream_index;
   if (in < 0 || in >= static_cast<int>(stream_map_.size()) || stream_map_[in] < 0) return;
-  if (in == source_.video_stream_index()) return;
+  if (in == source_->video_stream_index()) return;
   AVStream* out = output_->streams[stream_map_[in]];
-  av_packet_rescale_ts(pkt, source_.format_context()->streams[in]->time_base, out->time_base);
+  av_packet_rescale_ts(pkt, source_->format_context()->streams[in]->time_base, out->time_base);
   pkt->stream_index = out->index;
   pkt->pos = -1;
   std::lock_guard<std::mutex> lock(mux_mutex_);
@@ -487,11 +540,11 @@ void VideoSink::finish() {
   if (finished_) return;
   if (frames_written_ == 0) fail("no video frames to write");
   // The newest frame lasts as long as it did in the input.
-  const std::int64_t last = source_.last_frame_duration();
+  const std::int64_t last = source_ ? source_->last_frame_duration() : last_step_;
   durations_[last_pts_] = last > 0 ? last : last_step_;
   encode(nullptr);
 
-  source_.set_passthrough(nullptr);
+  release_source();
   {
     std::lock_guard<std::mutex> lock(mux_mutex_);
     finished_ = true;

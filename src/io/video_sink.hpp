@@ -24,6 +24,7 @@
 #include <vector>
 
 extern "C" {
+#include <libavutil/rational.h>
 struct AVStream;
 }
 
@@ -45,12 +46,21 @@ class VideoSink : public FrameSink {
   void write(const Frame& frame) override;
   void finish() override;
 
+  // Stops using the source, which may then go (a live input reconnecting
+  // through a new source). Later frames may come from another source; their
+  // pts must then be in time_base(). The last frame lasts as long as the
+  // step before it.
+  void release_source();
+  // The time base of Frame::pts given to write(): the first source's video
+  // stream's.
+  AVRational time_base() const;
+
  private:
   struct OutputDeleter {
     void operator()(AVFormatContext* p) const;  // closes the file too
   };
 
-  void open_container();
+  void open_container(const VideoEncodeOptions& options);
   void add_video_stream(const VideoEncodeOptions& options);
   void add_copied_streams();
   void copy_metadata();
@@ -64,7 +74,7 @@ class VideoSink : public FrameSink {
   void mux(AVPacket* pkt);  // caller holds mux_mutex_
   [[noreturn]] void fail(const std::string& what, int err = 0) const;
 
-  VideoSource& source_;
+  VideoSource* source_;  // null after release_source()
   std::unique_ptr<OutputFile> file_;
   bool strip_metadata_;
   bool copy_streams_;

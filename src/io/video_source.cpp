@@ -163,6 +163,31 @@ VideoSource::VideoSource(std::unique_ptr<ObjectReader> object) : name_(object->u
   open_streams();
 }
 
+VideoSource::VideoSource(const std::string& url, const StreamOpenOptions& options)
+    : name_(url), interrupt_(options.interrupt) {
+  AVFormatContext* ic = avformat_alloc_context();
+  if (!ic) fail("out of memory");
+  if (interrupt_) {
+    ic->interrupt_callback.callback = [](void* self) -> int {
+      return static_cast<VideoSource*>(self)->interrupt_() ? 1 : 0;
+    };
+    ic->interrupt_callback.opaque = this;
+  }
+  AVDictionary* dict = nullptr;
+  for (const auto& [key, value] : options.options) av_dict_set(&dict, key.c_str(), value.c_str(), 0);
+  int err = avformat_open_input(&ic, url.c_str(), nullptr, &dict);  // frees ic on failure
+  // An option no demuxer or protocol took is a typo the user should hear of.
+  std::string unused;
+  for (const AVDictionaryEntry* e = nullptr; (e = av_dict_get(dict, "", e, AV_DICT_IGNORE_SUFFIX));) {
+    unused += (unused.empty() ? "" : ", ") + std::string(e->key);
+  }
+  av_dict_free(&dict);
+  if (err < 0) fail("cannot open the stream", err);
+  input_.reset(ic);
+  if (!unused.empty()) fail("unknown input option " + unused + " for this stream");
+  open_streams();
+}
+
 void VideoSource::open_streams() {
   info_.description = name_;
   info_.is_video = true;
@@ -202,6 +227,12 @@ void VideoSource::open_streams() {
   if (err < 0) fail("cannot configure the video decoder", err);
   decoder_->pkt_timebase = st->time_base;
   decoder_->thread_count = 0;  // one per core
+  if (interrupt_) {
+    // Live: frame threads hold one frame each before the first comes out;
+    // slice threads add no delay.
+    decoder_->thread_type = FF_THREAD_SLICE;
+    decoder_->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  }
   // By default H.264 drops frames it cannot fully reconstruct (e.g. before
   // the first keyframe). Dropping would shift the timeline silently; a
   // damaged frame is better: the detector sees exactly what will be written.
@@ -288,7 +319,9 @@ void VideoSource::feed_decoder() {
       // ended early must fail, not end the output early.
       fail("cannot read the object");
     }
-    if (err == AVERROR_EOF) {
+    // A stream whose wait was interrupted (stalled, or stopping) ends here
+    // like a file: the frames the decoder holds still come out.
+    if (err == AVERROR_EOF || (interrupt_ && err == AVERROR_EXIT)) {
       // Flush: the decoder still holds frames (reordering, threads).
       input_ended_ = true;
       err = avcodec_send_packet(decoder_.get(), nullptr);
@@ -361,7 +394,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
       colorspace != sws_colorspace_ || range != sws_range_) {
     sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,
-                              av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
+                              fast_bgr_ ? SWS_BILINEAR : av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
     if (!sws_) {
       fail(std::string("cannot convert pixel format ") +
            (av_get_pix_fmt_name(fmt) ? av_get_pix_fmt_name(fmt) : "?") + " to BGR");

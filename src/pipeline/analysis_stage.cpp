@@ -2,6 +2,8 @@
 
 #include "veil/core/error.hpp"
 
+#include <chrono>
+
 namespace veil {
 
 AnalysisStage::AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking,
@@ -34,6 +36,15 @@ std::vector<AnalyzedFrame> AnalysisStage::convert(LookaheadBuffer::Output ready)
 }
 
 std::vector<AnalyzedFrame> AnalysisStage::push(Frame frame) {
+  submit(std::move(frame));
+  std::vector<AnalyzedFrame> out;
+  while (in_flight_.size() >= frames_in_flight_) {
+    for (AnalyzedFrame& a : finish_oldest()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void AnalysisStage::submit(Frame frame) {
   SweepStep step{sweep_frames_, pushed_++};
   try {
     // The tracker has seen every frame before the ones still in flight:
@@ -45,11 +56,30 @@ std::vector<AnalyzedFrame> AnalysisStage::push(Frame frame) {
   } catch (const Error& ex) {
     throw Error("frame " + std::to_string(frame.index) + " could not be analysed (" + ex.what() + ")");
   }
+}
+
+std::vector<AnalyzedFrame> AnalysisStage::poll() {
   std::vector<AnalyzedFrame> out;
-  while (in_flight_.size() >= frames_in_flight_) {
+  while (!in_flight_.empty() &&
+         in_flight_.front().found.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     for (AnalyzedFrame& a : finish_oldest()) out.push_back(std::move(a));
   }
   return out;
+}
+
+std::vector<AnalyzedFrame> AnalysisStage::release_through(std::int64_t index) {
+  if (!lookahead_) return {};
+  size_t keep = lookahead_->buffered();
+  for (std::int64_t held_index : lookahead_->held_indices()) {
+    if (held_index > index) break;
+    --keep;
+  }
+  return convert(lookahead_->release_early(keep));
+}
+
+void AnalysisStage::set_sweep_frames(int sweep_frames) {
+  if (sweep_frames < 1) throw Error("sweep must be at least 1 frame");
+  if (lookahead_) sweep_frames_ = sweep_frames;
 }
 
 std::vector<AnalyzedFrame> AnalysisStage::finish_oldest() {

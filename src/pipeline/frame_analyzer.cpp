@@ -19,6 +19,9 @@
 #include <optional>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace veil {
 
 namespace {
@@ -103,7 +106,7 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 }
 
 FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& store)
-    : FrameAnalyzer(model_detectors(options, store), options.threads) {}
+    : FrameAnalyzer(model_detectors(options, store), options.threads, kLargeInputPixels, options.worker_niceness) {}
 
 // One submitted frame: its passes, what each found, and the promise that
 // gets the merged result when the last pass is done.
@@ -120,12 +123,22 @@ struct FrameAnalyzer::FrameWork {
   std::promise<Detections> result;
 };
 
-FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels)
+FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels,
+                             int worker_niceness)
     : large_input_pixels_(large_input_pixels) {
   if (threads < 0) throw Error("threads must not be negative");
   threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   detectors_ = make();
-  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { work(); });
+  for (int i = 0; i < threads_; ++i) {
+    workers_.emplace_back([this, worker_niceness] {
+      // Linux gives each thread its own niceness; ONNX Runtime's own
+      // threads, made by this one, inherit it.
+      if (worker_niceness > 0 && ::setpriority(PRIO_PROCESS, ::gettid(), worker_niceness) != 0) {
+        spdlog::debug("cannot lower the detection threads' priority");
+      }
+      work();
+    });
+  }
 }
 
 FrameAnalyzer::~FrameAnalyzer() {

@@ -38,6 +38,13 @@ LookaheadBuffer::Output LookaheadBuffer::push(Frame frame, Detections found) {
   return release(size_t(std::max(options_.window, 0)));
 }
 
+std::vector<std::int64_t> LookaheadBuffer::held_indices() const {
+  std::vector<std::int64_t> out;
+  out.reserve(slots_.size());
+  for (const Slot& s : slots_) out.push_back(s.frame.index);
+  return out;
+}
+
 LookaheadBuffer::Output LookaheadBuffer::flush() {
   Output out = release(0);
   tracker_ = Tracker(options_.tracker);

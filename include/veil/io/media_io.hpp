@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace veil {
 
@@ -25,7 +27,23 @@ struct VideoEncodeOptions {
   std::string preset = "medium";      // x264/x265 preset
   bool strip_metadata = false;        // drop container/stream tags and side data
   bool copy_other_streams = true;     // audio, subtitles, data
+
+  // A live output (a stream URL or an HLS playlist): written as frames come,
+  // with no temporary file, a keyframe every `keyframe_seconds`, and an
+  // encoder that holds no frames back (x264/x265 tune zerolatency).
+  bool live = false;
+  double keyframe_seconds = 1.0;
+  // The container by FFmpeg's name (mpegts, hls, flv, rtsp, ...); empty:
+  // from the destination's extension, or for a stream URL its scheme
+  // (udp, srt, tcp: mpegts; rtmp: flv; rtsp: rtsp).
+  std::string format;
+  // Muxer and protocol options, as FFmpeg names them (hls_time=2, ...).
+  std::vector<std::pair<std::string, std::string>> muxer_options;
 };
+
+// True for a URL with a scheme FFmpeg opens itself (rtsp://, udp://, srt://,
+// http://, ...); false for local paths and object URLs (s3://).
+bool is_stream_url(const std::string& location);
 
 // Throws veil::Error naming the input when it is missing or unreadable.
 std::unique_ptr<FrameSource> open_source(const std::string& input, const StorageOptions& storage = {});

@@ -30,4 +30,10 @@ class OutputFile {
 // cannot be written (no such folder, a folder in the way, a bad URL).
 std::unique_ptr<OutputFile> open_output_file(const std::string& destination, const StorageOptions& storage = {});
 
+// A live output: written in place as it goes (a stream URL, or an HLS
+// playlist whose segments appear one by one), so temp_path() is the
+// destination and commit() does nothing. Throws veil::Error when a local
+// destination's folder does not exist.
+std::unique_ptr<OutputFile> open_live_output(const std::string& destination);
+
 }  // namespace veil

@@ -40,6 +40,19 @@ class AnalysisStage {
   // At the end of the input: the frames still held back.
   std::vector<AnalyzedFrame> flush();
 
+  // For live streams, where nothing may wait on a slow frame: submit()
+  // queues a frame without waiting (the caller keeps in_flight() within its
+  // budget), poll() passes on the frames whose analysis is done, oldest
+  // first, and release_through() lets held frames up to `index` (Frame::index)
+  // leave the look-ahead now. Each returns the frames whose detections are
+  // final, as push() does. Throws veil::Error as push().
+  void submit(Frame frame);
+  std::vector<AnalyzedFrame> poll();
+  std::vector<AnalyzedFrame> release_through(std::int64_t index);
+  size_t in_flight() const { return in_flight_.size(); }
+  // Changes the sweep (see the constructor) from the next frame on.
+  void set_sweep_frames(int sweep_frames);
+
  private:
   struct InFlight {
     Frame frame;

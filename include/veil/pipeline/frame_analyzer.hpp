@@ -35,6 +35,9 @@ struct DetectionOptions {
   bool allow_noncommercial = false;
   // Worker threads running passes; 0 = one per CPU core.
   int threads = 0;
+  // Niceness added to the worker threads (0..19): a live run lowers them
+  // so that reading and writing the stream never wait for a core.
+  int worker_niceness = 0;
 };
 
 // Which passes to run on one frame of a video: all of those that run on
@@ -68,7 +71,8 @@ class FrameAnalyzer {
   // Veil's detectors, as model_detectors(). Throws veil::Error.
   FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
   // Any detectors; `threads` workers (0 = one per core).
-  FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels = kLargeInputPixels);
+  FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels = kLargeInputPixels,
+                int worker_niceness = 0);
   // Waits for the frames still being analysed.
   ~FrameAnalyzer();
   FrameAnalyzer(const FrameAnalyzer&) = delete;

@@ -46,12 +46,19 @@ class LookaheadBuffer {
   // and forgets all tracks so that the next push starts a new input.
   Output flush();
 
+  // Releases the oldest frames now, before the window is full, until at
+  // most `keep` are held (live streams: a frame whose deadline has come
+  // leaves with the look-ahead it had so far). Tracks are kept.
+  Output release_early(size_t keep) { return release(keep); }
+
   // Where the tracked objects are expected `frames_ahead` frames after the
   // last one pushed.
   Detections expected(int frames_ahead = 1) const { return tracker_.expected(frames_ahead); }
 
   // Frames held now; at most `window` between calls.
   size_t buffered() const { return slots_.size(); }
+  // Frame::index of each frame held, oldest first.
+  std::vector<std::int64_t> held_indices() const;
 
  private:
   struct Slot {

@@ -1,0 +1,375 @@
+#include "veil/live/live_anonymizer.hpp"
+
+#include "io/video_sink.hpp"
+#include "veil/io/output_file.hpp"
+#include "live/live_status.hpp"
+#include "live/stream_capture.hpp"
+#include "live/whole_frame.hpp"
+#include "pipeline/frame_redaction.hpp"
+#include "sidecar/sidecar_writer.hpp"
+#include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
+#include "veil/pipeline/analysis_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+extern "C" {
+#include <libavformat/avformat.h>
+#include <libavutil/mathematics.h>
+}
+
+namespace veil {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+double seconds(LiveClock::duration d) { return std::chrono::duration<double>(d).count(); }
+LiveClock::duration duration_of(double s) {
+  return std::chrono::duration_cast<LiveClock::duration>(std::chrono::duration<double>(s));
+}
+
+// A frame between arriving and leaving, in arrival order.
+struct Slot {
+  enum State { kWaiting, kInStage, kReady };
+  State state = kWaiting;
+  Frame frame;  // kReady: the frame to write; before: shares its picture with the stage's copy
+  LiveClock::time_point arrival, deadline, submitted;
+  bool hidden_whole = false;
+};
+
+// Maps each connection's timestamps onto one output timeline that never
+// goes back: a reconnection, or a jump in the input's clock, continues one
+// frame after the last frame written.
+class Timeline {
+ public:
+  explicit Timeline(AVRational out) : out_(out) {}
+  std::int64_t place(const CapturedFrame& c) {
+    const double nominal = c.nominal_step > 0 ? c.nominal_step : 1.0 / 25;
+    const std::int64_t nominal_out = std::max<std::int64_t>(1, std::llround(nominal / av_q2d(out_)));
+    std::int64_t pts;
+    if (!started_) {
+      pts = 0;
+    } else if (c.connection == connection_ && c.frame.pts > last_in_ &&
+               (c.frame.pts - last_in_) * av_q2d(c.time_base) <= std::max(10 * nominal, 1.0)) {
+      pts = last_out_ + std::max<std::int64_t>(1, av_rescale_q(c.frame.pts - last_in_, c.time_base, out_));
+    } else {
+      pts = last_out_ + nominal_out;
+    }
+    started_ = true;
+    connection_ = c.connection;
+    last_in_ = c.frame.pts;
+    last_out_ = pts;
+    return pts;
+  }
+
+ private:
+  AVRational out_;
+  bool started_ = false;
+  std::int64_t connection_ = 0, last_in_ = 0, last_out_ = 0;
+};
+
+// Running estimate of a duration (seconds), weighted to recent values.
+struct Estimate {
+  double value = 0;
+  bool known = false;
+  void add(double v) {
+    value = known ? 0.8 * value + 0.2 * v : v;
+    known = true;
+  }
+};
+
+// Detection runs below the stream's reading and writing: when cores are
+// short it is detection that falls behind (and the policy for that takes
+// over), never the stream, whose delay would then grow without bound.
+AnonymizeOptions with_live_detection(AnonymizeOptions o) {
+  o.detection.worker_niceness = 10;
+  return o;
+}
+
+}  // namespace
+
+LiveAnonymizer::LiveAnonymizer(AnonymizeOptions options, LiveOptions live, const ModelStore& store)
+    : options_(with_live_detection(std::move(options))),
+      live_(std::move(live)),
+      analyzer_(options_.detection, store),
+      redactor_(options_.redact) {
+  if (!(live_.latency_seconds > 0)) throw Error("latency must be more than 0 s");
+  if (!(live_.stall_seconds > 0)) throw Error("stall timeout must be more than 0 s");
+  if (live_.give_up_seconds < 0) throw Error("give-up time must not be negative");
+  options_.encode.live = true;
+  options_.encode.copy_other_streams = false;
+}
+
+LiveStats LiveAnonymizer::run(const std::string& input, const std::string& output,
+                              const std::function<void(const LiveStatus&)>& on_status) {
+  // Options that would only fail once the stream arrives fail now.
+  open_live_output(output);
+  if (!options_.encode.format.empty() && !av_guess_format(options_.encode.format.c_str(), nullptr, nullptr)) {
+    throw Error(output + ": unknown output format '" + options_.encode.format + "'");
+  }
+  const auto start = LiveClock::now();
+  std::optional<StatsLog> log;
+  if (live_.stats_path) log.emplace(*live_.stats_path);
+  LiveStatusMeter meter(start);
+
+  // The sink is made from the first connection (size, frame rate, colours)
+  // on the capture thread, before it reads a frame; later connections feed
+  // the same sink.
+  std::mutex sink_mutex;
+  std::unique_ptr<VideoSink> sink;
+  std::optional<StageSettings> settings;
+  double frame_step = 0;  // seconds per frame of the first connection, or 0
+  CaptureOptions capture_options;
+  capture_options.input_options = live_.input_options;
+  capture_options.stall_seconds = live_.stall_seconds;
+  capture_options.give_up_seconds = live_.give_up_seconds;
+  capture_options.max_queued = size_t(std::max(16.0, std::ceil(live_.latency_seconds * 60)));
+  StreamCapture capture(input, capture_options, [&](VideoSource& source) {
+    std::lock_guard<std::mutex> lock(sink_mutex);
+    if (sink) return;
+    auto made = std::make_unique<VideoSink>(output, source, options_.encode);
+    made->release_source();
+    settings = stage_settings(options_, source.info());
+    const AVStream* st = source.format_context()->streams[source.video_stream_index()];
+    const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    if (fps.num > 0 && fps.den > 0) frame_step = av_q2d(av_inv_q(fps));
+    sink = std::move(made);
+  });
+
+  // Wait for the first connection: the sink and the stage depend on it.
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(sink_mutex);
+      if (sink) break;
+    }
+    if (capture.ended()) {
+      throw Error(capture.failure().value_or(input + ": stopped before the stream arrived"));
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+
+  // The look-ahead holds frames back; it gets at most half the budget, the
+  // analysis and encoding the rest. A frame due to leave goes earlier.
+  std::optional<LookaheadOptions> tracking = options_.tracking;
+  if (tracking) {
+    const double step = frame_step > 0 ? frame_step : 1.0 / 30;
+    tracking->window = std::min(tracking->window, int(live_.latency_seconds / 2 / step));
+  }
+  const AVRational out_tb = sink->time_base();
+  const int base_sweep = settings->sweep_frames;
+  int sweep = base_sweep;
+  AnalysisStage stage(analyzer_, tracking, base_sweep, settings->frames_in_flight);
+  const size_t max_in_flight = size_t(settings->frames_in_flight);
+  spdlog::info("{}: live, latency {:.2f} s, look-ahead {} frames", input, live_.latency_seconds,
+               tracking ? tracking->window : 0);
+
+  Timeline timeline(out_tb);
+  std::deque<Slot> slots;
+  std::int64_t first_index = 0;  // slots.front()'s index
+  std::int64_t next_index = 0;
+  std::deque<std::pair<std::int64_t, LiveClock::time_point>> submitted;  // in the analyzer, oldest first
+  Estimate analysis, encode;
+  LiveStats stats;
+  auto last_status = start;
+  auto last_behind = start - std::chrono::hours(1);
+  auto last_sweep_change = start;
+  auto last_probe = start;
+
+  auto slot_of = [&](std::int64_t index) -> Slot* {
+    if (index < first_index || index >= first_index + std::int64_t(slots.size())) return nullptr;
+    return &slots[size_t(index - first_index)];
+  };
+  auto hide_whole = [&](Slot& s) {
+    s.frame = hide_whole_frame(s.frame, options_.redact);
+    s.state = Slot::kReady;
+    s.hidden_whole = true;
+  };
+  auto behind = [&](LiveClock::time_point now) {
+    last_behind = now;
+    if (live_.when_behind != BehindPolicy::kLighten || sweep >= base_sweep * 8) return;
+    if (seconds(now - last_sweep_change) < 1.0) return;
+    sweep *= 2;
+    last_sweep_change = now;
+    stage.set_sweep_frames(sweep);
+    spdlog::info("{}: detection is behind the stream; fine passes now spread over {} frames", input, sweep);
+  };
+  auto take_analysed = [&](std::vector<AnalyzedFrame> done) {
+    for (AnalyzedFrame& a : done) {
+      Slot* s = slot_of(a.frame.index);
+      if (!s || s->state == Slot::kReady) continue;  // it left hidden whole already
+      round_to_sidecar_precision(a.detections);
+      for (const Detection& d : a.detections) {
+        if (!d.predicted) stats.detections[d.cls]++;
+      }
+      redact_frame(redactor_, a.frame, a.detections);
+      s->frame = std::move(a.frame);
+      s->state = Slot::kReady;
+    }
+  };
+  auto poll_stage = [&]() {
+    try {
+      take_analysed(stage.poll());
+    } catch (const Error& ex) {
+      // The frame stays unanalysed and leaves hidden whole at its deadline.
+      spdlog::warn("{}: {}", input, ex.what());
+    }
+    const auto now = LiveClock::now();
+    while (submitted.size() > stage.in_flight()) {
+      analysis.add(seconds(now - submitted.front().second));
+      submitted.pop_front();
+    }
+  };
+  auto write_ready = [&]() {
+    while (!slots.empty() && slots.front().state == Slot::kReady) {
+      Slot& s = slots.front();
+      const auto before = LiveClock::now();
+      sink->write(s.frame);
+      const auto after = LiveClock::now();
+      encode.add(seconds(after - before));
+      meter.frame_out(seconds(after - s.arrival), s.hidden_whole);
+      slots.pop_front();
+      ++first_index;
+    }
+  };
+  auto report = [&](LiveClock::time_point now, bool force) {
+    for (const CaptureEvent& e : capture.take_events()) {
+      const double t = meter.seconds_since_start(e.when);
+      if (e.kind == CaptureEvent::kLost) {
+        if (log) log->event(t, "input_lost", {{"message", e.message}});
+      } else if (e.kind == CaptureEvent::kReconnected) {
+        stats.gap_seconds += e.gap_seconds;
+        spdlog::info("{}: reconnected after {:.1f} s", input, e.gap_seconds);
+        if (log) log->event(t, "reconnected", {{"gap_s", e.gap_seconds}});
+      } else if (log) {
+        log->event(t, "connected");
+      }
+    }
+    if (!force && seconds(now - last_status) < 1.0) return;
+    last_status = now;
+    stats.last = meter.take(now, capture.reconnects(), sweep, capture.connected());
+    if (log) log->status(stats.last);
+    if (on_status) on_status(stats.last);
+  };
+
+  bool stopping = false;
+  while (true) {
+    // 1. Frames that arrived.
+    std::optional<CapturedFrame> got = capture.next(milliseconds(5));
+    while (got) {
+      CapturedFrame& c = *got;
+      Slot s;
+      s.frame = std::move(c.frame);
+      s.frame.index = next_index++;
+      s.frame.pts = timeline.place(c);
+      s.frame.pts_seconds = s.frame.pts * av_q2d(out_tb);
+      s.arrival = c.arrival;
+      s.deadline = c.arrival + duration_of(live_.latency_seconds);
+      slots.push_back(std::move(s));
+      meter.frame_in();
+      got = capture.next(milliseconds(0));
+    }
+    const bool capture_over = capture.ended();
+    stopping = stopping || stop_requested() || capture_over;
+    if (stopping) capture.stop();
+
+    // 2. Analyses that finished.
+    poll_stage();
+
+    // 3. Start analyses, oldest first, while the analyzer has room. A frame
+    // that could not be done by its deadline is hidden whole instead.
+    const auto now = LiveClock::now();
+    const double margin = (encode.known ? encode.value : 0.02) + 0.015;
+    for (Slot& s : slots) {
+      if (stopping) break;  // below: every frame left is analysed, however late
+      if (s.state != Slot::kWaiting) continue;
+      const double left = seconds(s.deadline - now) - margin;
+      const bool room = stage.in_flight() < max_in_flight;
+      // An analysis expected to end too late is not started, except one a
+      // second when the analyzer is idle: it keeps the estimate true to
+      // the work now (lightened, or a machine less busy). Should it end
+      // late, the frame leaves hidden whole all the same.
+      const bool too_slow = room && analysis.known && analysis.value > left && seconds(now - last_probe) < 1.0;
+      if (left <= 0 || too_slow) {
+        hide_whole(s);
+        behind(now);
+        continue;
+      }
+      if (!room) break;
+      if (analysis.known && analysis.value > left) last_probe = now;
+      Frame copy = s.frame;  // shares the picture
+      stage.submit(std::move(copy));
+      submitted.emplace_back(s.frame.index, now);
+      s.state = Slot::kInStage;
+      s.submitted = now;
+    }
+
+    // 4. Frames due to leave: out of the look-ahead now, or hidden whole if
+    // their analysis is not done.
+    if (!stopping) {
+      for (Slot& s : slots) {
+        if (seconds(s.deadline - now) - margin > 0) break;
+        if (s.state != Slot::kInStage) continue;
+        take_analysed(stage.release_through(s.frame.index));
+        if (s.state != Slot::kReady) {
+          hide_whole(s);
+          behind(now);
+        }
+      }
+    }
+
+    // 5. Lighter work no longer needed: back to the sweep asked for.
+    if (sweep > base_sweep && seconds(now - last_behind) > 10.0 && seconds(now - last_sweep_change) > 10.0) {
+      sweep /= 2;
+      last_sweep_change = now;
+      stage.set_sweep_frames(sweep);
+    }
+
+    write_ready();
+    report(LiveClock::now(), false);
+
+    if (stopping) {
+      // Everything read so far is analysed and written, then the output is
+      // closed properly.
+      for (Slot& s : slots) {
+        if (s.state != Slot::kWaiting) continue;
+        Frame copy = s.frame;
+        stage.submit(std::move(copy));
+        s.state = Slot::kInStage;
+      }
+      try {
+        take_analysed(stage.flush());
+      } catch (const Error& ex) {
+        spdlog::warn("{}: {}", input, ex.what());
+      }
+      for (Slot& s : slots) {
+        if (s.state != Slot::kReady) hide_whole(s);  // its analysis failed
+      }
+      write_ready();
+      break;
+    }
+  }
+  sink->finish();
+  stats.latency_max = meter.latency_max();
+  stats.failure = capture.failure();
+  report(LiveClock::now(), true);
+  if (log) {
+    log->event(meter.seconds_since_start(LiveClock::now()), "end",
+               {{"frames_in", stats.last.frames_in},
+                {"frames_out", stats.last.frames_out},
+                {"hidden_whole", stats.last.hidden_whole},
+                {"reconnects", stats.last.reconnects},
+                {"latency_max_s", stats.latency_max},
+                {"gap_s", stats.gap_seconds},
+                {"failure", stats.failure.value_or("")}});
+  }
+  return stats;
+}
+
+}  // namespace veil

@@ -1,0 +1,111 @@
+#pragma once
+// The reading end of a live run: a thread that opens the input, decodes its
+// frames as they arrive (stamping each with its arrival time), and when the
+// input is lost (no frame for a while, an error, the end of the stream)
+// reopens it with back-off. The rest of the pipeline takes frames from its
+// queue and never waits on the network.
+#include "veil/core/frame.hpp"
+#include "veil/io/video_source.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include <libavutil/rational.h>
+}
+
+namespace veil {
+
+using LiveClock = std::chrono::steady_clock;
+
+struct CapturedFrame {
+  Frame frame;              // pts in `time_base`; index counts from 0 per connection
+  AVRational time_base{1, 1};
+  double nominal_step = 0;  // seconds per frame by the stream's frame rate, or 0
+  std::int64_t connection = 0;  // 0 for the first, +1 for each reconnection
+  LiveClock::time_point arrival;
+};
+
+struct CaptureEvent {
+  enum Kind { kConnected, kLost, kReconnected } kind;
+  LiveClock::time_point when;
+  std::string message;  // kLost: why; kConnected/kReconnected: the input's description
+  double gap_seconds = 0;  // kReconnected: how long the input was lost
+};
+
+struct CaptureOptions {
+  std::vector<std::pair<std::string, std::string>> input_options;
+  double stall_seconds = 2.0;   // no frame for this long: lost
+  double give_up_seconds = 0;   // lost for this long: fail (0: never)
+  size_t max_queued = 64;       // the reader waits while this many frames wait
+};
+
+class StreamCapture {
+ public:
+  // Called on the capture thread when a connection is open, before its
+  // first frame is read; an exception from it ends the capture with that
+  // failure.
+  using OnConnected = std::function<void(VideoSource& source)>;
+
+  // Starts the thread.
+  StreamCapture(std::string url, CaptureOptions options, OnConnected on_connected);
+  // Stops and joins the thread.
+  ~StreamCapture();
+  StreamCapture(const StreamCapture&) = delete;
+  StreamCapture& operator=(const StreamCapture&) = delete;
+
+  // The next frame, waiting up to `timeout`; none when none came in time or
+  // the capture has ended. Any one thread.
+  std::optional<CapturedFrame> next(std::chrono::milliseconds timeout);
+  // What happened since the last call, oldest first.
+  std::vector<CaptureEvent> take_events();
+  // True once the thread has stopped and every frame was taken.
+  bool ended();
+  // Why the capture ended, when it did not end by stop(): the first open
+  // failed outright, the input stayed lost for give_up_seconds, or
+  // OnConnected threw.
+  std::optional<std::string> failure();
+  bool connected();
+  std::int64_t reconnects();
+  // Asks the thread to stop; a blocking network call is interrupted.
+  void stop();
+
+ private:
+  void run();
+  void read_connection(VideoSource& source, std::int64_t connection);
+  bool interrupt();  // FFmpeg's interrupt callback
+  void push_event(CaptureEvent event);
+  bool sleep_for(double seconds);  // false when stopped meanwhile
+
+  const std::string url_;
+  const CaptureOptions options_;
+  OnConnected on_connected_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<CapturedFrame> frames_;
+  std::vector<CaptureEvent> events_;
+  std::optional<std::string> failure_;
+  bool stopping_ = false;
+  bool finished_ = false;
+  bool connected_ = false;
+  std::int64_t reconnects_ = 0;
+
+  // The interrupt callback's state, touched by the capture thread only.
+  LiveClock::time_point last_activity_;
+  double wait_limit_ = 0;
+  bool timed_out_ = false;
+
+  std::thread thread_;  // last: starts once the rest is set up
+};
+
+}  // namespace veil
