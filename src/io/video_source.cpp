@@ -319,9 +319,14 @@ void VideoSource::feed_decoder() {
       // ended early must fail, not end the output early.
       fail("cannot read the object");
     }
-    // A stream whose wait was interrupted (stalled, or stopping) ends here
-    // like a file: the frames the decoder holds still come out.
-    if (err == AVERROR_EOF || (interrupt_ && err == AVERROR_EXIT)) {
+    // A stream that breaks off (its wait interrupted: stalled or stopping;
+    // or the connection lost) ends here like a file, so that the frames
+    // the decoder holds still come out; the caller reconnects.
+    if (err < 0 && err != AVERROR_EOF && interrupt_) {
+      spdlog::debug("{}: the stream broke off ({})", name_, av::error_text(err));
+      err = AVERROR_EOF;
+    }
+    if (err == AVERROR_EOF) {
       // Flush: the decoder still holds frames (reordering, threads).
       input_ended_ = true;
       err = avcodec_send_packet(decoder_.get(), nullptr);

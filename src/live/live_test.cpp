@@ -59,7 +59,9 @@ void play_live(const fs::path& ts, int port, const fs::path& log) {
 class LiveVeil {
  public:
   LiveVeil(int port, const fs::path& dir, const std::vector<std::string>& options)
-      : dir_(dir), process_(argv(port, dir, options), dir / "veil.log") {
+      : LiveVeil("udp://127.0.0.1:" + std::to_string(port), dir, options) {}
+  LiveVeil(const std::string& input, const fs::path& dir, const std::vector<std::string>& options)
+      : dir_(dir), process_(argv(input, dir, options), dir / "veil.log") {
     // Let it bind the port before the camera starts.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   }
@@ -81,13 +83,14 @@ class LiveVeil {
   }
 
  private:
-  static std::vector<std::string> argv(int port, const fs::path& dir, const std::vector<std::string>& options) {
+  static std::vector<std::string> argv(const std::string& input, const fs::path& dir,
+                                       const std::vector<std::string>& options) {
     fs::create_directories(dir / "hls");
     std::vector<std::string> a = {"env",
                                   "VEIL_MODEL_DIR=" + test::model_dir().string(),
                                   test::cli_path().string(),
                                   "anonymize",
-                                  "udp://127.0.0.1:" + std::to_string(port),
+                                  input,
                                   "-o",
                                   (dir / "hls" / "live.m3u8").string(),
                                   "--live",
@@ -157,9 +160,12 @@ TEST(Live, UdpCameraToHlsHidesEveryFaceAsAFileRunDoes) {
                               nullptr),
             0);
 
+  // A budget longer than the clip's backlog could grow on a slow machine
+  // (a sanitizer build): frames then wait for analysis instead of being
+  // hidden whole, which would leave the face check little to check.
   const int port = free_udp_port();
-  const double latency = 2.0;
-  LiveVeil veil(port, dir, {"--latency", "2s", "--mode", "fill", "--shape", "box"});
+  const double latency = 4.0;
+  LiveVeil veil(port, dir, {"--latency", "4s", "--mode", "fill", "--shape", "box"});
   play_live(ts, port, dir / "ffmpeg.log");
   ASSERT_EQ(veil.stop(), 0) << veil.log();
 
@@ -174,16 +180,35 @@ TEST(Live, UdpCameraToHlsHidesEveryFaceAsAFileRunDoes) {
   const Coverage c = compare_with_file_run(got, test::read_jsonl(dir / "file.jsonl"), 16);
   EXPECT_GT(c.boxes, 40);
   EXPECT_GE(c.boxes_filled, c.boxes * 0.97) << c.boxes_filled << " of " << c.boxes;
-  // Real time on any machine that runs the tests: few if any frames hidden whole.
   const json end = veil.end_event();
   ASSERT_FALSE(end.is_null()) << veil.log();
   EXPECT_EQ(end["hidden_whole"].get<int>(), c.frames_hidden_whole);
-  EXPECT_LE(c.frames_hidden_whole, int(sent.size()) / 4);
+  EXPECT_LE(c.frames_hidden_whole, int(sent.size()) / 4) << "the face check needs analysed frames";
   EXPECT_EQ(end["frames_out"].get<size_t>(), sent.size());
 
   // Each frame left within the latency asked for, plus one HLS segment.
   EXPECT_LE(max_latency(veil.stats()), latency + 1.0);
   EXPECT_GT(max_latency(veil.stats()), 0.0);
+  fs::remove_all(dir);
+}
+
+TEST(Live, RtspCameraPushingToVeilListening) {
+  // FFmpeg's RTSP listen mode: Veil is the server a camera publishes to
+  // (ANNOUNCE/RECORD), as with a relay, but with no relay to install.
+  const fs::path dir = test::make_temp_dir("live-rtsp");
+  const fs::path ts = camera_recording(dir, test::video_dir() / "head-pose-face-detection-female-and-male.gif");
+  const size_t frames = test::decode_frames(ts).size();
+  // A free TCP port: the UDP one's number is as good as any.
+  const std::string url = "rtsp://127.0.0.1:" + std::to_string(free_udp_port()) + "/camera";
+  LiveVeil veil(url, dir, {"--input-option", "rtsp_flags=listen", "--latency", "1s", "--mode", "fill"});
+  test::ChildProcess camera({"ffmpeg", "-v", "error", "-re", "-i", ts.string(), "-c", "copy", "-f", "rtsp", url},
+                            dir / "ffmpeg.log");
+  ASSERT_EQ(camera.wait(120), 0) << camera.output() << veil.log();
+  ASSERT_EQ(veil.stop(), 0) << veil.log();
+  EXPECT_EQ(test::decode_frames(veil.playlist()).size(), frames) << veil.log();
+  const json end = veil.end_event();
+  ASSERT_FALSE(end.is_null()) << veil.log();
+  EXPECT_EQ(end["frames_out"].get<size_t>(), frames);
   fs::remove_all(dir);
 }
 

@@ -43,7 +43,8 @@ bool StreamCapture::interrupt() {
     if (stopping_) return true;
   }
   if (stop_requested()) return true;
-  if (seconds_between(last_activity_, LiveClock::now()) > wait_limit_) {
+  const LiveClock::time_point last{LiveClock::duration(last_activity_.load())};
+  if (seconds_between(last, LiveClock::now()) > wait_limit_.load()) {
     timed_out_ = true;
     return true;
   }
@@ -81,7 +82,7 @@ void StreamCapture::run() {
     try {
       // Opening may wait for a first packet (a listener, a UDP port) and
       // then probes the streams: give it longer than a stall.
-      last_activity_ = LiveClock::now();
+      touch();
       wait_limit_ = options_.stall_seconds + 5.0;
       StreamOpenOptions open;
       open.options = options_.input_options;
@@ -153,17 +154,18 @@ void StreamCapture::read_connection(VideoSource& source, std::int64_t connection
   const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   const double nominal = fps.num > 0 && fps.den > 0 ? av_q2d(av_inv_q(fps)) : 0.0;
   wait_limit_ = options_.stall_seconds;
-  last_activity_ = LiveClock::now();
+  touch();
   source.set_fast_bgr(true);
   Frame frame;
   while (source.read(frame)) {
-    last_activity_ = LiveClock::now();
-    CapturedFrame captured{std::move(frame), st->time_base, nominal, connection, last_activity_};
+    touch();
+    CapturedFrame captured{std::move(frame), st->time_base, nominal, connection, LiveClock::now()};
     std::unique_lock<std::mutex> lock(mutex_);
     // The pipeline is stuck (an output that blocks): wait rather than hold
     // frames without bound; the network's buffers absorb or drop the rest.
     changed_.wait(lock, [&] { return stopping_ || frames_.size() < options_.max_queued; });
     if (stopping_) return;
+    touch();  // the wait above was ours, not the network's
     frames_.push_back(std::move(captured));
     changed_.notify_all();
     frame = Frame();

@@ -7,6 +7,7 @@
 #include "veil/core/frame.hpp"
 #include "veil/io/video_source.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -100,10 +101,12 @@ class StreamCapture {
   bool connected_ = false;
   std::int64_t reconnects_ = 0;
 
-  // The interrupt callback's state, touched by the capture thread only.
-  LiveClock::time_point last_activity_;
-  double wait_limit_ = 0;
-  bool timed_out_ = false;
+  // The interrupt callback's state. FFmpeg calls the callback from its own
+  // threads too (the UDP receive thread), hence atomics.
+  std::atomic<LiveClock::rep> last_activity_{0};  // LiveClock ticks
+  std::atomic<double> wait_limit_{0};
+  std::atomic<bool> timed_out_{false};
+  void touch() { last_activity_ = LiveClock::now().time_since_epoch().count(); }
 
   std::thread thread_;  // last: starts once the rest is set up
 };
