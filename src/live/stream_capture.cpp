@@ -65,7 +65,8 @@ bool StreamCapture::sleep_for(double seconds) {
 void StreamCapture::run() {
   std::int64_t connection = 0;
   double backoff = 0.25;
-  std::optional<LiveClock::time_point> lost_since;
+  bool lost = false;  // since lost_since, with no connection since
+  LiveClock::time_point lost_since{};
   auto stopping = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
     return stopping_ || stop_requested();
@@ -92,17 +93,17 @@ void StreamCapture::run() {
       on_connected_(source);
       handed = true;
       const auto now = LiveClock::now();
-      if (lost_since) {
-        push_event({CaptureEvent::kReconnected, now, url_, seconds_between(*lost_since, now)});
+      if (lost) {
+        push_event({CaptureEvent::kReconnected, now, url_, seconds_between(lost_since, now)});
       } else {
         push_event({CaptureEvent::kConnected, now, url_, 0});
       }
       {
         std::lock_guard<std::mutex> lock(mutex_);
         connected_ = true;
-        if (lost_since) ++reconnects_;
+        if (lost) ++reconnects_;
       }
-      lost_since.reset();
+      lost = false;
       backoff = 0.25;
       read_connection(source, connection);
       lost_why = "the stream ended";
@@ -127,7 +128,8 @@ void StreamCapture::run() {
     if (stopping()) break;
     if (timed_out_) lost_why = "no frame for " + fmt::format("{:.1f}", options_.stall_seconds) + " s";
     const auto now = LiveClock::now();
-    if (!lost_since) {
+    if (!lost) {
+      lost = true;
       lost_since = now;
       if (opened || connection > 0) {
         spdlog::warn("{}: input lost ({}); reconnecting", url_, lost_why);
@@ -137,7 +139,7 @@ void StreamCapture::run() {
       }
     }
     if (opened) ++connection;
-    if (options_.give_up_seconds > 0 && seconds_between(*lost_since, now) > options_.give_up_seconds) {
+    if (options_.give_up_seconds > 0 && seconds_between(lost_since, now) > options_.give_up_seconds) {
       fail(fmt::format("{}: input lost for more than {:.0f} s ({})", url_, options_.give_up_seconds, lost_why));
       break;
     }
