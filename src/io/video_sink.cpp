@@ -145,6 +145,7 @@ VideoSink::VideoSink(const std::string& output, VideoSource& source, const Video
   }
   open_container(options);
   add_video_stream(options);
+  video_in_index_ = source_->video_stream_index();
   stream_map_.assign(source_->format_context()->nb_streams, -1);
   stream_map_[source_->video_stream_index()] = video_out_->index;
   if (copy_streams_) add_copied_streams();
@@ -524,6 +525,20 @@ void VideoSink::on_passthrough(AVPacket* pkt) {
   if (in == source_->video_stream_index()) return;
   AVStream* out = output_->streams[stream_map_[in]];
   av_packet_rescale_ts(pkt, source_->format_context()->streams[in]->time_base, out->time_base);
+  pkt->stream_index = out->index;
+  pkt->pos = -1;
+  std::lock_guard<std::mutex> lock(mux_mutex_);
+  if (!finished_) mux(pkt);
+}
+
+bool VideoSink::copies_stream(int index) const {
+  return index >= 0 && index < int(stream_map_.size()) && stream_map_[index] >= 0 && index != video_in_index_;
+}
+
+void VideoSink::write_copied(AVPacket* pkt, int first_source_stream, AVRational time_base) {
+  if (!copies_stream(first_source_stream)) return;
+  AVStream* out = output_->streams[stream_map_[first_source_stream]];
+  av_packet_rescale_ts(pkt, time_base, out->time_base);
   pkt->stream_index = out->index;
   pkt->pos = -1;
   std::lock_guard<std::mutex> lock(mux_mutex_);

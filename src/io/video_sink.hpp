@@ -54,6 +54,13 @@ class VideoSink : public FrameSink {
   // The time base of Frame::pts given to write(): the first source's video
   // stream's.
   AVRational time_base() const;
+  // After release_source(): muxes a packet of another stream as the copy
+  // of the first source's stream `first_source_stream` (ignored when that
+  // stream is not copied). Its timestamps are in `time_base`, on the
+  // output's timeline. Any thread; takes the packet's contents.
+  void write_copied(AVPacket* pkt, int first_source_stream, AVRational time_base);
+  // Whether the first source's stream `index` is copied into the output.
+  bool copies_stream(int index) const;
 
  private:
   struct OutputDeleter {
@@ -85,6 +92,7 @@ class VideoSink : public FrameSink {
   av::Ptr<SwsContext> sws_;
   AVStream* video_out_ = nullptr;
   std::vector<int> stream_map_;  // input stream index -> output index, or -1
+  int video_in_index_ = -1;      // the first source's video stream
 
   // Each frame's duration, known once the next frame arrives; keyed by pts
   // and consumed when the encoder returns that frame's packet. Only matters

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -44,36 +45,18 @@ struct Slot {
   bool hidden_whole = false;
 };
 
-// Maps each connection's timestamps onto one output timeline that never
-// goes back: a reconnection, or a jump in the input's clock, continues one
-// frame after the last frame written.
-class Timeline {
- public:
-  explicit Timeline(AVRational out) : out_(out) {}
-  std::int64_t place(const CapturedFrame& c) {
-    const double nominal = c.nominal_step > 0 ? c.nominal_step : 1.0 / 25;
-    const std::int64_t nominal_out = std::max<std::int64_t>(1, std::llround(nominal / av_q2d(out_)));
-    std::int64_t pts;
-    if (!started_) {
-      pts = 0;
-    } else if (c.connection == connection_ && c.frame.pts > last_in_ &&
-               (c.frame.pts - last_in_) * av_q2d(c.time_base) <= std::max(10 * nominal, 1.0)) {
-      pts = last_out_ + std::max<std::int64_t>(1, av_rescale_q(c.frame.pts - last_in_, c.time_base, out_));
-    } else {
-      pts = last_out_ + nominal_out;
-    }
-    started_ = true;
-    connection_ = c.connection;
-    last_in_ = c.frame.pts;
-    last_out_ = pts;
-    return pts;
+// What identifies a copied stream across connections: a reconnected camera
+// must send the same kind of audio for its packets to continue the output's.
+struct StreamSignature {
+  int type = -1, codec = 0, sample_rate = 0, channels = 0;
+  bool operator==(const StreamSignature& o) const {
+    return type == o.type && codec == o.codec && sample_rate == o.sample_rate && channels == o.channels;
   }
-
- private:
-  AVRational out_;
-  bool started_ = false;
-  std::int64_t connection_ = 0, last_in_ = 0, last_out_ = 0;
 };
+StreamSignature signature(const AVStream* st) {
+  const AVCodecParameters* p = st->codecpar;
+  return {int(p->codec_type), int(p->codec_id), p->sample_rate, p->ch_layout.nb_channels};
+}
 
 // Running estimate of a duration (seconds), weighted to recent values.
 struct Estimate {
@@ -104,7 +87,6 @@ LiveAnonymizer::LiveAnonymizer(AnonymizeOptions options, LiveOptions live, const
   if (!(live_.stall_seconds > 0)) throw Error("stall timeout must be more than 0 s");
   if (live_.give_up_seconds < 0) throw Error("give-up time must not be negative");
   options_.encode.live = true;
-  options_.encode.copy_other_streams = false;
 }
 
 LiveStats LiveAnonymizer::run(const std::string& input, const std::string& output,
@@ -131,17 +113,47 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
   capture_options.stall_seconds = live_.stall_seconds;
   capture_options.give_up_seconds = live_.give_up_seconds;
   capture_options.max_queued = size_t(std::max(16.0, std::ceil(live_.latency_seconds * 60)));
-  StreamCapture capture(input, capture_options, [&](VideoSource& source) {
+  // The first connection's copied streams; a later connection's stream of
+  // the same kind, the same in order among its streams, continues each.
+  std::vector<StreamSignature> first_streams;
+  auto on_connected = [&](VideoSource& source) {
     std::lock_guard<std::mutex> lock(sink_mutex);
-    if (sink) return;
+    AVFormatContext* ic = source.format_context();
+    ConnectionPlan plan;
+    plan.copy_to.assign(ic->nb_streams, -1);
+    if (sink) {
+      plan.output_time_base = sink->time_base();
+      std::map<int, int> seen;  // per type, how many so far
+      for (unsigned i = 0; i < ic->nb_streams; ++i) {
+        const StreamSignature sig = signature(ic->streams[i]);
+        int ordinal = seen[sig.type]++;
+        for (size_t f = 0; f < first_streams.size(); ++f) {
+          if (first_streams[f].type != sig.type || ordinal-- != 0) continue;
+          if (first_streams[f] == sig && sink->copies_stream(int(f))) plan.copy_to[i] = int(f);
+          break;
+        }
+      }
+      return plan;
+    }
     auto made = std::make_unique<VideoSink>(output, source, options_.encode);
     made->release_source();
+    for (unsigned i = 0; i < ic->nb_streams; ++i) {
+      first_streams.push_back(signature(ic->streams[i]));
+      if (made->copies_stream(int(i))) plan.copy_to[i] = int(i);
+    }
+    plan.output_time_base = made->time_base();
     settings = stage_settings(options_, source.info());
     const AVStream* st = source.format_context()->streams[source.video_stream_index()];
     const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     if (fps.num > 0 && fps.den > 0) frame_step = av_q2d(av_inv_q(fps));
     sink = std::move(made);
-  });
+    return plan;
+  };
+  // Runs on the capture thread after on_connected made the sink.
+  auto on_copied = [&](AVPacket* pkt, int first_stream, AVRational time_base) {
+    sink->write_copied(pkt, first_stream, time_base);
+  };
+  StreamCapture capture(input, capture_options, on_connected, on_copied);
 
   // Wait for the first connection: the sink and the stage depend on it.
   while (true) {
@@ -170,7 +182,6 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
   spdlog::info("{}: live, latency {:.2f} s, look-ahead {} frames", input, live_.latency_seconds,
                tracking ? tracking->window : 0);
 
-  Timeline timeline(out_tb);
   std::deque<Slot> slots;
   std::int64_t first_index = 0;  // slots.front()'s index
   std::int64_t next_index = 0;
@@ -267,7 +278,6 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
       Slot s;
       s.frame = std::move(c.frame);
       s.frame.index = next_index++;
-      s.frame.pts = timeline.place(c);
       s.frame.pts_seconds = s.frame.pts * av_q2d(out_tb);
       s.arrival = c.arrival;
       s.deadline = c.arrival + duration_of(live_.latency_seconds);

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace veil {
@@ -37,12 +39,15 @@ int free_udp_port() {
   return ntohs(addr.sin_port);
 }
 
-// The clip as a camera would send it: H.264 in MPEG-TS, a keyframe a second.
-fs::path camera_recording(const fs::path& dir, const fs::path& clip, const std::string& filter = "") {
+// The clip as a camera would send it: H.264 in MPEG-TS, a keyframe a second;
+// with its audio as AAC when `audio_seconds` > 0, cut to that length.
+fs::path camera_recording(const fs::path& dir, const fs::path& clip, const std::string& filter = "",
+                          double audio_seconds = 0) {
   const fs::path ts = dir / "camera.ts";
   const std::string vf = filter.empty() ? "" : " -vf " + filter;
-  const std::string cmd = "ffmpeg -v error -y -i " + test::quoted(clip) + vf +
-                          " -an -c:v libx264 -preset ultrafast -g 12 -pix_fmt yuv420p -f mpegts " + test::quoted(ts);
+  const std::string audio = audio_seconds > 0 ? " -t " + std::to_string(audio_seconds) + " -c:a aac" : " -an";
+  const std::string cmd = "ffmpeg -v error -y -i " + test::quoted(clip) + vf + audio +
+                          " -c:v libx264 -preset ultrafast -g 12 -pix_fmt yuv420p -f mpegts " + test::quoted(ts);
   EXPECT_EQ(test::run_command(cmd), 0) << cmd;
   return ts;
 }
@@ -212,10 +217,30 @@ TEST(Live, RtspCameraPushingToVeilListening) {
   fs::remove_all(dir);
 }
 
+// How long the stream of `type` (audio, video) in `media` lasts, by its packets.
+double stream_seconds(const fs::path& media, const std::string& type) {
+  std::string out;
+  EXPECT_EQ(test::run_command("ffprobe -v error -select_streams " + type.substr(0, 1) +
+                                  " -show_entries packet=pts_time,duration_time -of csv=p=0 " + test::quoted(media),
+                              &out),
+            0);
+  double first = 1e9, last = -1e9;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    double pts = 0, duration = 0;
+    if (std::sscanf(line.c_str(), "%lf,%lf", &pts, &duration) != 2) continue;
+    first = std::min(first, pts);
+    last = std::max(last, pts + duration);
+  }
+  return last - first;
+}
+
 TEST(Live, SourceThatStallsAndResumesIsReconnectedAndTheOutputGoesOn) {
   const fs::path dir = test::make_temp_dir("live-stall");
-  const fs::path ts = camera_recording(dir, test::video_dir() / "head-pose-face-detection-female-and-male.gif");
+  // A street clip with its sound: the audio must go on after the stall too.
+  const fs::path ts = camera_recording(dir, test::video_dir() / "car-detection.mp4", "", 4.0);
   const size_t frames = test::decode_frames(ts).size();
+  const double clip_seconds = frames / 12.5;  // the clip runs at 12.5 fps
   const int port = free_udp_port();
   LiveVeil veil(port, dir, {"--latency", "1s", "--stall-timeout", "1s", "--mode", "fill"});
   play_live(ts, port, dir / "ffmpeg1.log");
@@ -243,8 +268,10 @@ TEST(Live, SourceThatStallsAndResumesIsReconnectedAndTheOutputGoesOn) {
                                   test::quoted(veil.playlist()),
                               &out),
             0);
-  const double clip_seconds = frames / 12.0;  // the GIF runs at 12 fps
   EXPECT_NEAR(std::stod(out), 2 * clip_seconds, 0.5) << out;
+  // The sound of both parts, on the same timeline as the pictures.
+  EXPECT_NEAR(stream_seconds(veil.playlist(), "audio"), 2 * clip_seconds, 0.5);
+  EXPECT_NEAR(stream_seconds(veil.playlist(), "audio"), stream_seconds(veil.playlist(), "video"), 0.3);
   fs::remove_all(dir);
 }
 

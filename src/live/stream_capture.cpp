@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/core.h>
 
@@ -21,8 +22,11 @@ double seconds_between(LiveClock::time_point a, LiveClock::time_point b) {
 }
 }  // namespace
 
-StreamCapture::StreamCapture(std::string url, CaptureOptions options, OnConnected on_connected)
-    : url_(std::move(url)), options_(std::move(options)), on_connected_(std::move(on_connected)) {
+StreamCapture::StreamCapture(std::string url, CaptureOptions options, OnConnected on_connected, OnCopied on_copied)
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      on_connected_(std::move(on_connected)),
+      on_copied_(std::move(on_copied)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -90,7 +94,8 @@ void StreamCapture::run() {
       open.interrupt = [this] { return interrupt(); };
       VideoSource source(url_, open);
       opened = true;
-      on_connected_(source);
+      const ConnectionPlan plan = on_connected_(source);
+      if (!timeline_) timeline_.emplace(plan.output_time_base);
       handed = true;
       const auto now = LiveClock::now();
       if (lost) {
@@ -105,7 +110,7 @@ void StreamCapture::run() {
       }
       lost = false;
       backoff = 0.25;
-      read_connection(source, connection);
+      read_connection(source, connection, plan);
       lost_why = "the stream ended";
     } catch (const std::exception& ex) {
       lost_why = ex.what();
@@ -151,17 +156,39 @@ void StreamCapture::run() {
   changed_.notify_all();
 }
 
-void StreamCapture::read_connection(VideoSource& source, std::int64_t connection) {
-  const AVStream* st = source.format_context()->streams[source.video_stream_index()];
+void StreamCapture::read_connection(VideoSource& source, std::int64_t connection, const ConnectionPlan& plan) {
+  AVFormatContext* ic = source.format_context();
+  const AVStream* st = ic->streams[source.video_stream_index()];
   const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   const double nominal = fps.num > 0 && fps.den > 0 ? av_q2d(av_inv_q(fps)) : 0.0;
   wait_limit_ = options_.stall_seconds;
   touch();
   source.set_fast_bgr(true);
+  const bool copies = on_copied_ && std::any_of(plan.copy_to.begin(), plan.copy_to.end(), [](int i) { return i >= 0; });
+  if (copies) {
+    source.set_passthrough([&](AVPacket* pkt) {
+      const int in = pkt->stream_index;
+      if (in < 0 || in >= int(plan.copy_to.size()) || plan.copy_to[in] < 0) return;
+      double offset = 0;
+      if (!timeline_->offset(connection, offset)) return;  // before the first frame
+      const AVRational tb = ic->streams[in]->time_base;
+      const std::int64_t shift = std::llround(offset / av_q2d(tb));
+      if (pkt->pts != AV_NOPTS_VALUE) pkt->pts += shift;
+      if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += shift;
+      if ((pkt->pts != AV_NOPTS_VALUE && pkt->pts < 0) || (pkt->dts != AV_NOPTS_VALUE && pkt->dts < 0)) return;
+      try {
+        on_copied_(pkt, plan.copy_to[in], tb);
+      } catch (const std::exception& ex) {
+        // The output failed; the next video frame written says so and ends the run.
+        spdlog::debug("{}: {}", url_, ex.what());
+      }
+    });
+  }
   Frame frame;
   while (source.read(frame)) {
     touch();
-    CapturedFrame captured{std::move(frame), st->time_base, nominal, connection, LiveClock::now()};
+    frame.pts = timeline_->place(frame.pts, st->time_base, connection, nominal);
+    CapturedFrame captured{std::move(frame), connection, LiveClock::now()};
     std::unique_lock<std::mutex> lock(mutex_);
     // The pipeline is stuck (an output that blocks): wait rather than hold
     // frames without bound; the network's buffers absorb or drop the rest.

@@ -5,6 +5,7 @@
 // reopens it with back-off. The rest of the pipeline takes frames from its
 // queue and never waits on the network.
 #include "veil/core/frame.hpp"
+#include "live/timeline.hpp"
 #include "veil/io/video_source.hpp"
 
 #include <atomic>
@@ -29,11 +30,17 @@ namespace veil {
 using LiveClock = std::chrono::steady_clock;
 
 struct CapturedFrame {
-  Frame frame;              // pts in `time_base`; index counts from 0 per connection
-  AVRational time_base{1, 1};
-  double nominal_step = 0;  // seconds per frame by the stream's frame rate, or 0
+  Frame frame;  // pts on the output timeline (LiveTimeline); index counts from 0 per connection
   std::int64_t connection = 0;  // 0 for the first, +1 for each reconnection
   LiveClock::time_point arrival;
+};
+
+// What to do with a new connection, decided when it opens.
+struct ConnectionPlan {
+  AVRational output_time_base{1, 1};  // of the output's video (the same for every connection)
+  // For each of this connection's streams: the first connection's stream
+  // whose copy in the output its packets feed, or -1 (not copied).
+  std::vector<int> copy_to;
 };
 
 struct CaptureEvent {
@@ -55,10 +62,15 @@ class StreamCapture {
   // Called on the capture thread when a connection is open, before its
   // first frame is read; an exception from it ends the capture with that
   // failure.
-  using OnConnected = std::function<void(VideoSource& source)>;
+  using OnConnected = std::function<ConnectionPlan(VideoSource& source)>;
+  // Gets the packets of copied streams (audio, subtitles, data) on the
+  // capture thread, timestamps moved onto the output timeline (in
+  // `time_base`), `first_stream` as in ConnectionPlan::copy_to. Packets
+  // from before a connection's first video frame are dropped.
+  using OnCopied = std::function<void(AVPacket* pkt, int first_stream, AVRational time_base)>;
 
   // Starts the thread.
-  StreamCapture(std::string url, CaptureOptions options, OnConnected on_connected);
+  StreamCapture(std::string url, CaptureOptions options, OnConnected on_connected, OnCopied on_copied = {});
   // Stops and joins the thread.
   ~StreamCapture();
   StreamCapture(const StreamCapture&) = delete;
@@ -82,7 +94,7 @@ class StreamCapture {
 
  private:
   void run();
-  void read_connection(VideoSource& source, std::int64_t connection);
+  void read_connection(VideoSource& source, std::int64_t connection, const ConnectionPlan& plan);
   bool interrupt();  // FFmpeg's interrupt callback
   void push_event(CaptureEvent event);
   bool sleep_for(double seconds);  // false when stopped meanwhile
@@ -90,6 +102,8 @@ class StreamCapture {
   const std::string url_;
   const CaptureOptions options_;
   OnConnected on_connected_;
+  OnCopied on_copied_;
+  std::optional<LiveTimeline> timeline_;  // capture thread only; from the first connection
 
   std::mutex mutex_;
   std::condition_variable changed_;
