@@ -67,8 +67,13 @@ class LiveVeil {
       : LiveVeil("udp://127.0.0.1:" + std::to_string(port), dir, options) {}
   LiveVeil(const std::string& input, const fs::path& dir, const std::vector<std::string>& options)
       : dir_(dir), process_(argv(input, dir, options), dir / "veil.log") {
-    // Let it bind the port before the camera starts.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // The camera starts once Veil has loaded its models and opens the
+    // stream (binds the port, listens): a slow build takes seconds to get
+    // there.
+    for (int i = 0; i < 600 && process_.output().find("opening the stream") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   // SIGTERM once the last frames had time to leave; returns the exit status.
   int stop(double after_seconds = 3.0) {

@@ -80,6 +80,7 @@ void StreamCapture::run() {
     failure_ = std::move(why);
   };
 
+  spdlog::info("{}: opening the stream", url_);
   while (!stopping()) {
     std::string lost_why;
     bool opened = false, handed = false;
