@@ -97,6 +97,35 @@ TEST(GroundTruth, AShortBoxInVeilLabelsIsACleanError) {
   fs::remove_all(dir);
 }
 
+// Found by fuzzing (annotations_fuzz, UBSan): a COCO id written as a huge
+// float (3.7e73) was converted to an integer, which is undefined behaviour.
+// A short bbox would have been read past its end, as in the Veil reader.
+TEST(GroundTruth, CocoIdsMustBeIntegersAndBoxesFourNumbers) {
+  const fs::path dir = test::make_temp_dir("gt-coco");
+  const std::string image = R"("images":[{"id":0,"file_name":"a.jpg"}])";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({)" + image + R"(,"categories":[{"id":3.7e73,"name":"face"}],"annotations":[]})", "a category id must be an integer"},
+      {R"({)" + image + R"(,"categories":[],"annotations":[{"image_id":0.5,"category_id":1,"bbox":[1,2,3,4]}]})", "an image_id must be an integer"},
+      {R"({)" + image + R"(,"categories":[],"annotations":[{"image_id":0,"category_id":1,"bbox":[1,2]}]})", "bbox must be [x, y, width, height]"},
+      {R"({)" + image + R"(,"categories":[],"annotations":[{"image_id":0,"category_id":1,"bbox":[1,2,3,1e300]}]})", "a bbox number is out of range"},
+  };
+  for (const auto& [text, message] : bad) {
+    std::ofstream(dir / "coco.json") << text;
+    try {
+      load_ground_truth(dir / "coco.json", AnnotationFormat::kCoco);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const Error& ex) {
+      EXPECT_NE(std::string(ex.what()).find(message), std::string::npos) << ex.what();
+    }
+  }
+  std::ofstream(dir / "coco.json") << R"({)" + image +
+                                          R"(,"categories":[{"id":1,"name":"face"}],"annotations":[{"image_id":0,"category_id":1,"bbox":[1,2,3,4]}]})";
+  const GroundTruth gt = load_ground_truth(dir / "coco.json", AnnotationFormat::kCoco);
+  ASSERT_EQ(gt.images.at("a").size(), 1u);
+  EXPECT_EQ(gt.images.at("a")[0].box, cv::Rect2f(1, 2, 3, 4));
+  fs::remove_all(dir);
+}
+
 TEST(Eval, AgreesWithCoveragePyOnFaces) {
   fs::path work = test::make_temp_dir("eval-faces");
   fs::path dev = test::shared_dir() / "data/faces-dev";

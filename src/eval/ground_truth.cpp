@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -112,23 +114,48 @@ void load_wider(const fs::path& file, GroundTruth& gt) {
   }
 }
 
+// COCO ids are integers. A float id converted to an integer is undefined
+// behaviour when out of range (fuzzing found 3.7e73), so others are refused.
+std::int64_t coco_id(const nlohmann::json& v, const char* what) {
+  if (!v.is_number_integer()) throw Error(std::string(what) + " must be an integer");
+  return v.get<std::int64_t>();
+}
+
+// [x, y, width, height], each a number a float holds: checked before any is
+// read, as an unchecked index past a short box reads past its end.
+cv::Rect2f coco_box(const nlohmann::json& b) {
+  if (!b.is_array() || b.size() != 4) throw Error("bbox must be [x, y, width, height]");
+  float v[4];
+  for (size_t i = 0; i < 4; ++i) {
+    if (!b[i].is_number()) throw Error("bbox must be [x, y, width, height]");
+    const double d = b[i].get<double>();
+    if (!std::isfinite(d) || std::abs(d) > std::numeric_limits<float>::max()) {
+      throw Error("a bbox number is out of range");
+    }
+    v[i] = float(d);
+  }
+  return {v[0], v[1], v[2], v[3]};
+}
+
 void load_coco(const fs::path& file, GroundTruth& gt) {
   try {
     auto doc = nlohmann::json::parse(read_text(file));
     std::map<std::int64_t, std::string> image_stem;
     std::map<std::int64_t, ObjectClass> category;
-    for (const auto& c : doc.at("categories")) category[c.at("id")] = class_from_label(c.at("name"));
+    for (const auto& c : doc.at("categories")) category[coco_id(c.at("id"), "a category id")] = class_from_label(c.at("name"));
     for (const auto& im : doc.at("images")) {
       std::string stem = fs::path(im.at("file_name").get<std::string>()).stem().string();
-      image_stem[im.at("id")] = stem;
+      image_stem[coco_id(im.at("id"), "an image id")] = stem;
       gt.images[stem];
     }
     for (const auto& a : doc.at("annotations")) {
-      const auto& b = a.at("bbox");
-      ObjectClass cls = category.count(a.at("category_id")) ? category[a.at("category_id")] : ObjectClass::kFace;
-      gt.images[image_stem.at(a.at("image_id"))].push_back(
-          {cls, cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>())});
+      const cv::Rect2f box = coco_box(a.at("bbox"));
+      const std::int64_t category_id = coco_id(a.at("category_id"), "a category_id");
+      ObjectClass cls = category.count(category_id) ? category[category_id] : ObjectClass::kFace;
+      gt.images[image_stem.at(coco_id(a.at("image_id"), "an image_id"))].push_back({cls, box});
     }
+  } catch (const Error& ex) {
+    throw Error(file.string() + ": not valid COCO: " + ex.what());
   } catch (const nlohmann::json::exception& ex) {
     throw Error(file.string() + ": not valid COCO JSON: " + ex.what());
   } catch (const std::out_of_range&) {
