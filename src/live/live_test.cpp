@@ -113,6 +113,14 @@ class LiveVeil {
   test::ChildProcess process_;
 };
 
+// What a file run of `ts` finds in each frame: its sidecar, dir/file.jsonl.
+bool file_run_sidecar(const fs::path& ts, const fs::path& dir) {
+  return test::run_command(test::veil_command("anonymize " + test::quoted(ts) + " -o " +
+                                              test::quoted(dir / "file.mp4") + " --mode none --detections " +
+                                              test::quoted(dir / "file.jsonl") + " -q"),
+                           nullptr) == 0;
+}
+
 bool hidden_whole(const cv::Mat& frame) {  // fill mode, black: the whole picture filled
   return test::mean_level(frame, cv::Rect(0, 0, frame.cols, frame.rows)) < 4.0;
 }
@@ -164,11 +172,7 @@ TEST(Live, UdpCameraToHlsHidesEveryFaceAsAFileRunDoes) {
   ASSERT_GT(sent.size(), 40u);
 
   // What a file run hides in each frame.
-  ASSERT_EQ(test::run_command(test::veil_command("anonymize " + test::quoted(ts) + " -o " + test::quoted(dir / "file.mp4") +
-                                                 " --mode none --detections " + test::quoted(dir / "file.jsonl") +
-                                                 " -q"),
-                              nullptr),
-            0);
+  ASSERT_TRUE(file_run_sidecar(ts, dir));
 
   // A budget longer than the clip's backlog could grow on a slow machine
   // (a sanitizer build): frames then wait for analysis instead of being
@@ -286,11 +290,7 @@ TEST(Live, DetectionSlowerThanTheStreamHidesWholeFramesAndKeepsLatencyBounded) {
   const fs::path ts = camera_recording(dir, test::video_dir() / "head-pose-face-detection-female-and-male.gif",
                                        "scale=1920:1080");
   const size_t frames = test::decode_frames(ts).size();
-  ASSERT_EQ(test::run_command(test::veil_command("anonymize " + test::quoted(ts) + " -o " + test::quoted(dir / "file.mp4") +
-                                                 " --mode none --detections " + test::quoted(dir / "file.jsonl") +
-                                                 " -q"),
-                              nullptr),
-            0);
+  ASSERT_TRUE(file_run_sidecar(ts, dir));
   const int port = free_udp_port();
   const double latency = 1.0;
   LiveVeil veil(port, dir, {"--latency", "1s", "--threads", "1", "--mode", "fill", "--shape", "box"});
