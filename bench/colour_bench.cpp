@@ -4,7 +4,7 @@
 // cvtColor, to show what the accuracy costs.
 #include "bench_data.hpp"
 
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgproc.hpp>

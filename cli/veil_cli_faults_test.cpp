@@ -4,7 +4,7 @@
 // by the next run.
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 

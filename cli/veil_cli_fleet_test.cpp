@@ -3,7 +3,7 @@
 // jobs, a server restart and graceful stops, on real clips and photos.
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

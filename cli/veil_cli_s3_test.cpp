@@ -3,7 +3,7 @@
 // prefix runs, and nothing left behind when a run fails or is interrupted.
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

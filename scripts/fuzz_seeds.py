@@ -48,7 +48,7 @@ for photo in sorted(glob.glob(os.path.join(shared, "data", "faces-dev", "images"
     image = cv2.imread(photo)
     small = cv2.resize(image, (64, int(64 * image.shape[0] / image.shape[1])))
     base = os.path.splitext(os.path.basename(photo))[0]
-    for fmt in (".jpg", ".png", ".bmp", ".webp", ".tif"):
+    for fmt in (".jpg", ".png", ".bmp", ".webp", ".tif", ".jp2"):
         ok, data = cv2.imencode(fmt, small)
         if ok:
             put("image_source_fuzz", base + fmt, data.tobytes())

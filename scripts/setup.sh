@@ -22,6 +22,7 @@ packages=(
   build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev libopenjp2-7-dev  # image sizes read before decoding
   libcurl4-openssl-dev libssl-dev
   libpugixml-dev libinih-dev               # S3: XML bodies, ~/.aws config files
   libnats-dev nats-server                  # fleet work queue (NATS JetStream); the server for the tests

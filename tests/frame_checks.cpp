@@ -1,6 +1,6 @@
 #include "frame_checks.hpp"
 
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <fstream>
 

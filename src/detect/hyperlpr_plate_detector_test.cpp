@@ -3,7 +3,7 @@
 
 #include "veil/core/error.hpp"
 #include "detect/nms.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include "test_paths.hpp"
 

@@ -1,38 +1,63 @@
 #include "io/image_io.hpp"
 
+#include "io/image_header.hpp"
 #include "veil/core/error.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <vector>
+
 namespace veil {
 namespace fs = std::filesystem;
+
+namespace {
+// Larger than any photograph; a bigger file is not an image to load whole.
+constexpr std::int64_t kMaxImageBytes = std::int64_t(512) << 20;
+}  // namespace
 
 ImageSource::ImageSource(const fs::path& input) {
   std::error_code ec;
   if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file");
   if (!fs::is_regular_file(input, ec)) throw Error(input.string() + ": not a regular file");
-  // IMREAD_COLOR applies the EXIF orientation, so detection sees the picture
-  // upright, as a viewer would show it.
-  image_ = cv::imread(input.string(), cv::IMREAD_COLOR);
-  decoded(input.string());
+  const auto size = fs::file_size(input, ec);
+  if (ec) throw Error(input.string() + ": cannot read: " + ec.message());
+  if (std::int64_t(size) > kMaxImageBytes) throw Error(input.string() + ": too large for an image");
+  std::vector<std::uint8_t> bytes(size);
+  std::ifstream in(input, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size))) {
+    throw Error(input.string() + ": cannot read the file");
+  }
+  decode(bytes, input.string());
 }
 
 ImageSource::ImageSource(ObjectReader& object) {
-  // Larger than any photograph; a bigger object is not an image to load whole.
-  constexpr std::int64_t kMaxImageBytes = 512 << 20;
   if (object.size() > kMaxImageBytes) throw Error(object.url() + ": too large for an image");
-  std::vector<uchar> bytes(std::size_t(object.size()));
+  std::vector<std::uint8_t> bytes(std::size_t(object.size()));
   std::size_t done = 0;
   while (done < bytes.size()) {
     const std::size_t n = object.read_at(std::int64_t(done), bytes.data() + done, bytes.size() - done);
     if (n == 0) throw Error(object.url() + ": the object ended early");
     done += n;
   }
-  if (!bytes.empty()) image_ = cv::imdecode(bytes, cv::IMREAD_COLOR);
-  decoded(object.url());
+  decode(bytes, object.url());
 }
 
-void ImageSource::decoded(const std::string& name) {
+void ImageSource::decode(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+  // The header is checked before OpenCV sees the bytes: OpenCV would
+  // allocate any size up to 2^30 pixels that a crafted header claims.
+  const std::optional<DeclaredImage> header = read_image_header(bytes.data(), bytes.size());
+  if (!header) throw Error(name + ": not a readable image (JPEG, PNG, WebP, BMP, TIFF or JPEG 2000)");
+  if (header->width * header->height > kMaxImagePixels) {
+    throw Error(name + ": image size " + std::to_string(header->width) + "x" + std::to_string(header->height) +
+                " is larger than Veil handles (at most " + std::to_string(kMaxImagePixels / 1000000) +
+                " megapixels)");
+  }
+  // IMREAD_COLOR applies the EXIF orientation, so detection sees the picture
+  // upright, as a viewer would show it.
+  image_ = cv::imdecode(bytes, cv::IMREAD_COLOR);
   if (image_.empty()) throw Error(name + ": not a readable image");
   info_.description = name;
   info_.width = image_.cols;

@@ -5,16 +5,23 @@
 #include "veil/io/output_file.hpp"
 #include "veil/storage/object_store.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace veil {
 
 class ImageSource : public FrameSource {
  public:
-  // Reads the image now; throws veil::Error when missing or undecodable.
+  // The same limit as video frames (8192x8192), checked on the header
+  // before the picture is decoded.
+  static constexpr std::int64_t kMaxImagePixels = std::int64_t(8192) * 8192;
+
+  // Reads the image now; throws veil::Error when missing, undecodable, not
+  // one of JPEG, PNG, WebP, BMP, TIFF, JPEG 2000, or above kMaxImagePixels.
   explicit ImageSource(const std::filesystem::path& input);
   // Reads the whole object now (images are small); same errors, naming its URL.
   explicit ImageSource(ObjectReader& object);
@@ -22,7 +29,7 @@ class ImageSource : public FrameSource {
   const SourceInfo& info() const override { return info_; }
 
  private:
-  void decoded(const std::string& name);  // checks image_, fills info_
+  void decode(const std::vector<std::uint8_t>& bytes, const std::string& name);  // fills image_, info_
 
   SourceInfo info_;
   cv::Mat image_;

@@ -3,7 +3,7 @@
 #include "veil/core/error.hpp"
 #include "io/image_io.hpp"
 #include "io/video_sink.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <algorithm>
 #include <array>

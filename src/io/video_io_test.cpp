@@ -2,7 +2,7 @@
 // input and output back with libav directly (not through the code under test).
 #include "veil/core/error.hpp"
 #include "io/video_sink.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include "test_paths.hpp"
 

@@ -12,7 +12,7 @@
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/media_io.hpp"
 #include "veil/io/output_file.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <cstdint>
 #include <deque>

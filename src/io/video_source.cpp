@@ -1,4 +1,4 @@
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include "io/yuv_patches.hpp"
 

@@ -3,7 +3,7 @@
 // whatever the bytes are. Seeds: short cuts of the clips in ../shared.
 #include "memory_object_reader.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 extern "C" {
 #include <libavutil/log.h>

@@ -4,7 +4,7 @@
 #include "io/yuv_patches.hpp"
 
 #include "test_paths.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 

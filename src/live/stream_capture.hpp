@@ -6,7 +6,7 @@
 // queue and never waits on the network.
 #include "veil/core/frame.hpp"
 #include "live/timeline.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -2,7 +2,7 @@
 
 #include "io/yuv_patches.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <opencv2/imgproc.hpp>
 

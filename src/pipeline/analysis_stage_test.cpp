@@ -5,7 +5,7 @@
 
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 

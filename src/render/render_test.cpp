@@ -2,7 +2,7 @@
 // the sidecar says, edits included, and refuses a sidecar of another input.
 #include "frame_checks.hpp"
 #include "test_paths.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 
 #include "pipeline/frame_redaction.hpp"
 #include "pipeline/per_file_run.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/sidecar/sidecar.hpp"

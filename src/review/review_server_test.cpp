@@ -5,7 +5,7 @@
 #include "local_servers.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 #include "veil/review/review_server.hpp"
 #include "veil/sidecar/sidecar.hpp"
 

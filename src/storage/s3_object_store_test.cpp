@@ -4,7 +4,7 @@
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
 #include "io/video_sink.hpp"
-#include "veil/io/video_source.hpp"
+#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,7 @@
 #pragma once
 // Decodes the best video stream of a media file into 8-bit BGR frames.
+// Internal to the library: users open media through open_source
+// (veil/io/media_io.hpp), which returns this as a FrameSource.
 //
 // Every other packet the demuxer meets (audio, subtitles, data) is handed,
 // untouched, to the passthrough callback, so that a VideoSink can copy those
