@@ -3,7 +3,7 @@
 #include "veil/core/error.hpp"
 #include "veil/io/media_io.hpp"
 #include "io/media_listing.hpp"
-#include "veil/pipeline/analysis_stage.hpp"
+#include "pipeline/analysis_stage.hpp"
 #include "sidecar/sidecar_writer.hpp"
 
 #include <array>

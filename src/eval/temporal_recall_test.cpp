@@ -7,7 +7,7 @@
 #include "memory_frame_source.hpp"
 #include "test_paths.hpp"
 #include "veil/eval/evaluator.hpp"
-#include "veil/track/synthetic_motion.hpp"
+#include "track/synthetic_motion.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 // The local OutputFile: a hidden temporary file beside the destination,
 // renamed onto it on commit() (atomic within one file system), removed if
 // the object is destroyed first.
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 
 #include <filesystem>
 #include <string>

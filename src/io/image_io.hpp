@@ -2,7 +2,7 @@
 // Still images as one-frame sources and sinks (OpenCV imgcodecs).
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/frame_source.hpp"
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 
 #include "io/atomic_output.hpp"
 #include "io/temp_files.hpp"

@@ -11,7 +11,7 @@
 // read(): muxing is serialised internally.
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/media_io.hpp"
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 #include "io/video_source.hpp"
 
 #include <cstdint>

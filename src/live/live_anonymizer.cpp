@@ -1,7 +1,7 @@
 #include "veil/live/live_anonymizer.hpp"
 
 #include "io/video_sink.hpp"
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 #include "live/live_status.hpp"
 #include "live/stream_capture.hpp"
 #include "live/whole_frame.hpp"
@@ -9,7 +9,7 @@
 #include "sidecar/sidecar_writer.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
-#include "veil/pipeline/analysis_stage.hpp"
+#include "pipeline/analysis_stage.hpp"
 
 #include <spdlog/spdlog.h>
 

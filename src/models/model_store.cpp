@@ -2,7 +2,7 @@
 
 #include "veil/core/error.hpp"
 #include "io/atomic_output.hpp"
-#include "veil/models/sha256.hpp"
+#include "models/sha256.hpp"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>

@@ -2,7 +2,7 @@
 
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "veil/models/sha256.hpp"
+#include "models/sha256.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "veil/models/sha256.hpp"
+#include "models/sha256.hpp"
 
 #include "veil/core/error.hpp"
 

@@ -1,4 +1,4 @@
-#include "veil/pipeline/analysis_stage.hpp"
+#include "pipeline/analysis_stage.hpp"
 
 #include "veil/core/error.hpp"
 

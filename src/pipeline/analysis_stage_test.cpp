@@ -1,7 +1,7 @@
 // The analysis stage with several frames in flight: frames still come out
 // in order, each once, with their own detections; a frame that fails stops
 // the stream; and what is found does not depend on the threads' timing.
-#include "veil/pipeline/analysis_stage.hpp"
+#include "pipeline/analysis_stage.hpp"
 
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"

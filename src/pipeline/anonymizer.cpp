@@ -4,7 +4,7 @@
 #include "veil/core/stop.hpp"
 #include "pipeline/frame_redaction.hpp"
 #include "pipeline/per_file_run.hpp"
-#include "veil/pipeline/analysis_stage.hpp"
+#include "pipeline/analysis_stage.hpp"
 #include "sidecar/sidecar_writer.hpp"
 
 #include <spdlog/spdlog.h>

@@ -2,7 +2,7 @@
 #include "io/media_listing.hpp"
 #include "veil/core/error.hpp"
 #include "veil/io/media_io.hpp"
-#include "veil/models/sha256.hpp"
+#include "models/sha256.hpp"
 #include "veil/pipeline/anonymizer.hpp"
 #include "veil/queue/work_queue.hpp"
 

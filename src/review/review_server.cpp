@@ -3,7 +3,7 @@
 #include "review/frame_reader.hpp"
 #include "review/review_page.hpp"
 #include "veil/core/error.hpp"
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 #include "veil/sidecar/sidecar.hpp"
 
 #include <httplib.h>

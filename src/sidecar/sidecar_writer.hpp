@@ -10,7 +10,7 @@
 // The file appears at its path only when the run completes.
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
-#include "veil/io/output_file.hpp"
+#include "io/output_file.hpp"
 
 #include <filesystem>
 #include <fstream>

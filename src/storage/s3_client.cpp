@@ -4,7 +4,7 @@
 
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
-#include "veil/models/sha256.hpp"
+#include "models/sha256.hpp"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>

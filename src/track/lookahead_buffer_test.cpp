@@ -2,7 +2,7 @@
 
 #include "test_paths.hpp"
 #include "detect/nms.hpp"
-#include "veil/track/synthetic_motion.hpp"
+#include "track/synthetic_motion.hpp"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>

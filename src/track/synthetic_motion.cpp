@@ -1,4 +1,4 @@
-#include "veil/track/synthetic_motion.hpp"
+#include "track/synthetic_motion.hpp"
 
 #include <opencv2/imgproc.hpp>
 
