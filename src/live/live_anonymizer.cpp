@@ -2,6 +2,7 @@
 
 #include "io/video_sink.hpp"
 #include "io/output_file.hpp"
+#include "live/live_schedule.hpp"
 #include "live/live_status.hpp"
 #include "live/stream_capture.hpp"
 #include "live/whole_frame.hpp"
@@ -32,9 +33,6 @@ namespace {
 using std::chrono::milliseconds;
 
 double seconds(LiveClock::duration d) { return std::chrono::duration<double>(d).count(); }
-LiveClock::duration duration_of(double s) {
-  return std::chrono::duration_cast<LiveClock::duration>(std::chrono::duration<double>(s));
-}
 
 // A frame between arriving and leaving, in arrival order.
 struct Slot {
@@ -57,16 +55,6 @@ StreamSignature signature(const AVStream* st) {
   const AVCodecParameters* p = st->codecpar;
   return {int(p->codec_type), int(p->codec_id), p->sample_rate, p->ch_layout.nb_channels};
 }
-
-// Running estimate of a duration (seconds), weighted to recent values.
-struct Estimate {
-  double value = 0;
-  bool known = false;
-  void add(double v) {
-    value = known ? 0.8 * value + 0.2 * v : v;
-    known = true;
-  }
-};
 
 // Detection runs below the stream's reading and writing: when cores are
 // short it is detection that falls behind (and the policy for that takes
@@ -175,9 +163,9 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     tracking->window = std::min(tracking->window, int(live_.latency_seconds / 2 / step));
   }
   const AVRational out_tb = sink->time_base();
-  const int base_sweep = settings->sweep_frames;
-  int sweep = base_sweep;
-  AnalysisStage stage(analyzer_, tracking, base_sweep, settings->frames_in_flight);
+  LiveSchedule schedule(live_.latency_seconds, live_.when_behind, settings->sweep_frames, start);
+  int sweep = schedule.sweep();  // what the stage runs with
+  AnalysisStage stage(analyzer_, tracking, sweep, settings->frames_in_flight);
   const size_t max_in_flight = size_t(settings->frames_in_flight);
   spdlog::info("{}: live, latency {:.2f} s, look-ahead {} frames", input, live_.latency_seconds,
                tracking ? tracking->window : 0);
@@ -186,12 +174,8 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
   std::int64_t first_index = 0;  // slots.front()'s index
   std::int64_t next_index = 0;
   std::deque<std::pair<std::int64_t, LiveClock::time_point>> submitted;  // in the analyzer, oldest first
-  Estimate analysis, encode;
   LiveStats stats;
   auto last_status = start;
-  auto last_behind = start - std::chrono::hours(1);
-  auto last_sweep_change = start;
-  auto last_probe = start;
 
   auto slot_of = [&](std::int64_t index) -> Slot* {
     if (index < first_index || index >= first_index + std::int64_t(slots.size())) return nullptr;
@@ -202,14 +186,14 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     s.state = Slot::kReady;
     s.hidden_whole = true;
   };
-  auto behind = [&](LiveClock::time_point now) {
-    last_behind = now;
-    if (live_.when_behind != BehindPolicy::kLighten || sweep >= base_sweep * 8) return;
-    if (seconds(now - last_sweep_change) < 1.0) return;
-    sweep *= 2;
-    last_sweep_change = now;
+  auto apply_sweep = [&]() {
+    if (schedule.sweep() == sweep) return;
+    if (schedule.sweep() > sweep) {
+      spdlog::info("{}: detection is behind the stream; fine passes now spread over {} frames", input,
+                   schedule.sweep());
+    }
+    sweep = schedule.sweep();
     stage.set_sweep_frames(sweep);
-    spdlog::info("{}: detection is behind the stream; fine passes now spread over {} frames", input, sweep);
   };
   auto take_analysed = [&](std::vector<AnalyzedFrame> done) {
     for (AnalyzedFrame& a : done) {
@@ -233,7 +217,7 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     }
     const auto now = LiveClock::now();
     while (submitted.size() > stage.in_flight()) {
-      analysis.add(seconds(now - submitted.front().second));
+      schedule.analysis_took(seconds(now - submitted.front().second));
       submitted.pop_front();
     }
   };
@@ -243,7 +227,7 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
       const auto before = LiveClock::now();
       sink->write(s.frame);
       const auto after = LiveClock::now();
-      encode.add(seconds(after - before));
+      schedule.encode_took(seconds(after - before));
       meter.frame_out(seconds(after - s.arrival), s.hidden_whole);
       slots.pop_front();
       ++first_index;
@@ -280,7 +264,7 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
       s.frame.index = next_index++;
       s.frame.pts_seconds = s.frame.pts * av_q2d(out_tb);
       s.arrival = c.arrival;
-      s.deadline = c.arrival + duration_of(live_.latency_seconds);
+      s.deadline = schedule.deadline_of(c.arrival);
       slots.push_back(std::move(s));
       meter.frame_in();
       got = capture.next(milliseconds(0));
@@ -295,24 +279,15 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     // 3. Start analyses, oldest first, while the analyzer has room. A frame
     // that could not be done by its deadline is hidden whole instead.
     const auto now = LiveClock::now();
-    const double margin = (encode.known ? encode.value : 0.02) + 0.015;
     for (Slot& s : slots) {
       if (stopping) break;  // below: every frame left is analysed, however late
       if (s.state != Slot::kWaiting) continue;
-      const double left = seconds(s.deadline - now) - margin;
-      const bool room = stage.in_flight() < max_in_flight;
-      // An analysis expected to end too late is not started, except one a
-      // second when the analyzer is idle: it keeps the estimate true to
-      // the work now (lightened, or a machine less busy). Should it end
-      // late, the frame leaves hidden whole all the same.
-      const bool too_slow = room && analysis.known && analysis.value > left && seconds(now - last_probe) < 1.0;
-      if (left <= 0 || too_slow) {
+      const auto decision = schedule.decide(s.deadline, now, stage.in_flight() < max_in_flight);
+      if (decision == LiveSchedule::Decision::kWaitForRoom) break;
+      if (decision == LiveSchedule::Decision::kHideWhole) {
         hide_whole(s);
-        behind(now);
         continue;
       }
-      if (!room) break;
-      if (analysis.known && analysis.value > left) last_probe = now;
       Frame copy = s.frame;  // shares the picture
       stage.submit(std::move(copy));
       submitted.emplace_back(s.frame.index, now);
@@ -324,22 +299,19 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     // their analysis is not done.
     if (!stopping) {
       for (Slot& s : slots) {
-        if (seconds(s.deadline - now) - margin > 0) break;
+        if (!schedule.due(s.deadline, now)) break;
         if (s.state != Slot::kInStage) continue;
         take_analysed(stage.release_through(s.frame.index));
         if (s.state != Slot::kReady) {
           hide_whole(s);
-          behind(now);
+          schedule.fell_behind(now);
         }
       }
     }
 
-    // 5. Lighter work no longer needed: back to the sweep asked for.
-    if (sweep > base_sweep && seconds(now - last_behind) > 10.0 && seconds(now - last_sweep_change) > 10.0) {
-      sweep /= 2;
-      last_sweep_change = now;
-      stage.set_sweep_frames(sweep);
-    }
+    // 5. Lighter work when behind; back to the sweep asked for once it is not.
+    schedule.relax(now);
+    apply_sweep();
 
     write_ready();
     report(LiveClock::now(), false);
