@@ -6,7 +6,7 @@
 // `anonymize` and `eval`, so eval measures exactly what anonymize hides.
 #include "veil/core/frame.hpp"
 #include "veil/pipeline/frame_analyzer.hpp"
-#include "veil/track/lookahead_buffer.hpp"
+#include "track/lookahead_buffer.hpp"
 
 #include <cstdint>
 #include <deque>

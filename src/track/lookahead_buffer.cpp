@@ -1,4 +1,4 @@
-#include "veil/track/lookahead_buffer.hpp"
+#include "track/lookahead_buffer.hpp"
 
 #include <algorithm>
 #include <limits>

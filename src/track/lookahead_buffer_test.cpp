@@ -1,4 +1,4 @@
-#include "veil/track/lookahead_buffer.hpp"
+#include "track/lookahead_buffer.hpp"
 
 #include "test_paths.hpp"
 #include "detect/nms.hpp"

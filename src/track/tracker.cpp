@@ -1,4 +1,4 @@
-#include "veil/track/tracker.hpp"
+#include "track/tracker.hpp"
 
 #include "detect/nms.hpp"
 

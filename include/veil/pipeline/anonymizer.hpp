@@ -4,7 +4,7 @@
 #include "veil/io/media_io.hpp"
 #include "veil/pipeline/frame_analyzer.hpp"
 #include "veil/redact/redactor.hpp"
-#include "veil/track/lookahead_buffer.hpp"
+#include "veil/track/tracking_options.hpp"
 
 #include <filesystem>
 #include <map>

@@ -5,9 +5,10 @@
 // window of frames: a face is usually first detected a few frames after it
 // became visible, so when a track is born its position is also hidden,
 // extrapolated backwards, in the frames still held.
+#include "track/tracker.hpp"
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
-#include "veil/track/tracker.hpp"
+#include "veil/track/tracking_options.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -17,18 +18,6 @@
 
 namespace veil {
 
-struct LookaheadOptions {
-  // Frames held back before they are released for redaction (0 = no delay;
-  // tracking and gap filling still run). 8 frames is about a quarter second
-  // at 30 fps, which covers the usual late first detection, and costs 8
-  // decoded frames of memory (about 50 MB at 1080p).
-  int window = 8;
-  TrackerOptions tracker;
-  // Back-filled boxes are recomputed with the track's velocity until the
-  // track has this many hits; from the third sighting on the velocity is
-  // smoothed enough, and older frames are mostly released anyway.
-  int refine_hits = 3;
-};
 
 class LookaheadBuffer {
  public:
