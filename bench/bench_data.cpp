@@ -1,7 +1,7 @@
 #include "bench_data.hpp"
 
-#include "test_paths.hpp"
 #include "io/video_source.hpp"
+#include "test_paths.hpp"
 #include "veil/models/model_store.hpp"
 
 #include <opencv2/imgcodecs.hpp>

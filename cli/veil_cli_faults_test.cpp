@@ -2,9 +2,9 @@
 // any moment (power cut, OOM killer, kill -9) and a full disk. Nothing may
 // appear at the output path, and what a killed run leaves behind is tidied
 // by the next run.
+#include "io/video_source.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // `veil submit` / `veil worker` / `veil status` against a real nats-server
 // (JetStream, file storage) on 127.0.0.1: several workers, crashes, poison
 // jobs, a server restart and graceful stops, on real clips and photos.
+#include "io/video_source.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

@@ -1,9 +1,9 @@
 // `veil anonymize` and `veil eval` with s3:// inputs and outputs, against a
 // real S3-compatible server on 127.0.0.1: the same results as local files,
 // prefix runs, and nothing left behind when a run fails or is interrupted.
+#include "io/video_source.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
-#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

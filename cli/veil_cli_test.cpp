@@ -1,7 +1,7 @@
 // End-to-end tests of the `veil` binary on real clips and photos: what a
 // user runs, what they get back, and how it fails.
-#include "test_paths.hpp"
 #include "io/video_source.hpp"
+#include "test_paths.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

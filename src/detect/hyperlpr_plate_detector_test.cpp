@@ -1,9 +1,9 @@
 // Runs the real HyperLPR3 detector on real photos from shared/data/plates-dev.
 #include "detect/hyperlpr_plate_detector.hpp"
 
-#include "veil/core/error.hpp"
 #include "detect/nms.hpp"
 #include "io/video_source.hpp"
+#include "veil/core/error.hpp"
 
 #include "test_paths.hpp"
 

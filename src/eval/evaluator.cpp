@@ -1,10 +1,10 @@
 #include "veil/eval/evaluator.hpp"
 
-#include "veil/core/error.hpp"
-#include "veil/io/media_io.hpp"
 #include "io/media_listing.hpp"
 #include "pipeline/analysis_stage.hpp"
 #include "sidecar/sidecar_writer.hpp"
+#include "veil/core/error.hpp"
+#include "veil/io/media_io.hpp"
 
 #include <array>
 

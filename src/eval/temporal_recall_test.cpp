@@ -6,8 +6,8 @@
 // zooms.
 #include "memory_frame_source.hpp"
 #include "test_paths.hpp"
-#include "veil/eval/evaluator.hpp"
 #include "track/synthetic_motion.hpp"
+#include "veil/eval/evaluator.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

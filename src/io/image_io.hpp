@@ -1,8 +1,8 @@
 #pragma once
 // Still images as one-frame sources and sinks (OpenCV imgcodecs).
+#include "io/output_file.hpp"
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/frame_source.hpp"
-#include "io/output_file.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <cstdint>

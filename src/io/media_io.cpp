@@ -1,9 +1,9 @@
 #include "veil/io/media_io.hpp"
 
-#include "veil/core/error.hpp"
 #include "io/image_io.hpp"
 #include "io/video_sink.hpp"
 #include "io/video_source.hpp"
+#include "veil/core/error.hpp"
 
 #include <algorithm>
 #include <array>

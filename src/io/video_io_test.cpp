@@ -1,8 +1,8 @@
 // VideoSource -> VideoSink round trips on the real clips, checked by reading
 // input and output back with libav directly (not through the code under test).
-#include "veil/core/error.hpp"
 #include "io/video_sink.hpp"
 #include "io/video_source.hpp"
+#include "veil/core/error.hpp"
 
 #include "test_paths.hpp"
 

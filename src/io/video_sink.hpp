@@ -9,10 +9,10 @@
 // audio/subtitle packets flow straight into the output while frames are read.
 // The source must outlive the sink. write() may run on another thread than
 // read(): muxing is serialised internally.
-#include "veil/io/frame_sink.hpp"
-#include "veil/io/media_io.hpp"
 #include "io/output_file.hpp"
 #include "io/video_source.hpp"
+#include "veil/io/frame_sink.hpp"
+#include "veil/io/media_io.hpp"
 
 #include <cstdint>
 #include <deque>

@@ -1,9 +1,9 @@
 // Fuzz target: container demux and video decode through Veil's VideoSource,
 // from memory (the custom I/O path S3 inputs take), the first frames of
 // whatever the bytes are. Seeds: short cuts of the clips in ../shared.
+#include "io/video_source.hpp"
 #include "memory_object_reader.hpp"
 #include "veil/core/error.hpp"
-#include "io/video_source.hpp"
 
 extern "C" {
 #include <libavutil/log.h>

@@ -1,7 +1,7 @@
 #include "io/yuv_patches.hpp"
 
-#include "veil/core/error.hpp"
 #include "io/video_source.hpp"
+#include "veil/core/error.hpp"
 
 extern "C" {
 #include <libavutil/frame.h>

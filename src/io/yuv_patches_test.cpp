@@ -3,8 +3,8 @@
 // every other pixel of the picture as it was.
 #include "io/yuv_patches.hpp"
 
-#include "test_paths.hpp"
 #include "io/video_source.hpp"
+#include "test_paths.hpp"
 
 #include <gtest/gtest.h>
 

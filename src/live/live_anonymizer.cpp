@@ -1,16 +1,16 @@
 #include "veil/live/live_anonymizer.hpp"
 
-#include "io/video_sink.hpp"
 #include "io/output_file.hpp"
+#include "io/video_sink.hpp"
 #include "live/live_schedule.hpp"
 #include "live/live_status.hpp"
 #include "live/stream_capture.hpp"
 #include "live/whole_frame.hpp"
+#include "pipeline/analysis_stage.hpp"
 #include "pipeline/frame_redaction.hpp"
 #include "sidecar/sidecar_writer.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
-#include "pipeline/analysis_stage.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -4,9 +4,9 @@
 // input is lost (no frame for a while, an error, the end of the stream)
 // reopens it with back-off. The rest of the pipeline takes frames from its
 // queue and never waits on the network.
-#include "veil/core/frame.hpp"
-#include "live/timeline.hpp"
 #include "io/video_source.hpp"
+#include "live/timeline.hpp"
+#include "veil/core/frame.hpp"
 
 #include <atomic>
 #include <chrono>

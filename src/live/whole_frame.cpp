@@ -1,8 +1,8 @@
 #include "live/whole_frame.hpp"
 
+#include "io/video_source.hpp"
 #include "io/yuv_patches.hpp"
 #include "veil/core/error.hpp"
-#include "io/video_source.hpp"
 
 #include <opencv2/imgproc.hpp>
 

@@ -1,8 +1,8 @@
 #include "veil/models/model_store.hpp"
 
-#include "veil/core/error.hpp"
 #include "io/atomic_output.hpp"
 #include "models/sha256.hpp"
+#include "veil/core/error.hpp"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>

@@ -1,8 +1,8 @@
 #include "veil/models/model_store.hpp"
 
+#include "models/sha256.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "models/sha256.hpp"
 
 #include <gtest/gtest.h>
 

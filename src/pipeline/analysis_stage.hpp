@@ -4,9 +4,9 @@
 // and late first detections are still hidden. Frames come out in order,
 // each once, possibly a few frames after they went in. Shared by
 // `anonymize` and `eval`, so eval measures exactly what anonymize hides.
+#include "track/lookahead_buffer.hpp"
 #include "veil/core/frame.hpp"
 #include "veil/pipeline/frame_analyzer.hpp"
-#include "track/lookahead_buffer.hpp"
 
 #include <cstdint>
 #include <deque>

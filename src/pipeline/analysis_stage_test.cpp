@@ -3,9 +3,9 @@
 // the stream; and what is found does not depend on the threads' timing.
 #include "pipeline/analysis_stage.hpp"
 
+#include "io/video_source.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "io/video_source.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
 #include "veil/pipeline/anonymizer.hpp"
 
-#include "veil/core/error.hpp"
-#include "veil/core/stop.hpp"
+#include "pipeline/analysis_stage.hpp"
 #include "pipeline/frame_redaction.hpp"
 #include "pipeline/per_file_run.hpp"
-#include "pipeline/analysis_stage.hpp"
 #include "sidecar/sidecar_writer.hpp"
+#include "veil/core/error.hpp"
+#include "veil/core/stop.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,8 +1,8 @@
 // Jobs: their JSON form and how a submission becomes jobs.
 #include "io/media_listing.hpp"
+#include "models/sha256.hpp"
 #include "veil/core/error.hpp"
 #include "veil/io/media_io.hpp"
-#include "models/sha256.hpp"
 #include "veil/pipeline/anonymizer.hpp"
 #include "veil/queue/work_queue.hpp"
 

@@ -1,8 +1,8 @@
 // `veil render` end to end on real clips and photos: it hides exactly what
 // the sidecar says, edits included, and refuses a sidecar of another input.
 #include "frame_checks.hpp"
-#include "test_paths.hpp"
 #include "io/video_source.hpp"
+#include "test_paths.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 #include "veil/render/renderer.hpp"
 
+#include "io/video_source.hpp"
 #include "pipeline/frame_redaction.hpp"
 #include "pipeline/per_file_run.hpp"
-#include "io/video_source.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/sidecar/sidecar.hpp"

@@ -1,9 +1,9 @@
 #include "veil/review/review_server.hpp"
 
+#include "io/output_file.hpp"
 #include "review/frame_reader.hpp"
 #include "review/review_page.hpp"
 #include "veil/core/error.hpp"
-#include "io/output_file.hpp"
 #include "veil/sidecar/sidecar.hpp"
 
 #include <httplib.h>

@@ -2,10 +2,10 @@
 // over HTTP, then the page in real Chromium (review_page_test.js) and a
 // render of what was saved there.
 #include "frame_checks.hpp"
+#include "io/video_source.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "io/video_source.hpp"
 #include "veil/review/review_server.hpp"
 #include "veil/sidecar/sidecar.hpp"
 

@@ -8,9 +8,9 @@
 // "predicted": true marks a box the tracker added (a detector gap, or
 // before the first detection) rather than one a detector found.
 // The file appears at its path only when the run completes.
+#include "io/output_file.hpp"
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
-#include "io/output_file.hpp"
 
 #include <filesystem>
 #include <fstream>

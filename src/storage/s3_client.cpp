@@ -2,9 +2,9 @@
 
 #include "storage/s3_xml.hpp"
 
+#include "models/sha256.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
-#include "models/sha256.hpp"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>

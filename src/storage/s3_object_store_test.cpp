@@ -1,10 +1,10 @@
 // The S3 store against a real S3-compatible server (s3rver, with signatures
 // checked) on 127.0.0.1, directly and through a proxy that injects faults.
+#include "io/video_sink.hpp"
+#include "io/video_source.hpp"
 #include "local_servers.hpp"
 #include "test_paths.hpp"
 #include "veil/core/error.hpp"
-#include "io/video_sink.hpp"
-#include "io/video_source.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 #include "track/lookahead_buffer.hpp"
 
-#include "test_paths.hpp"
 #include "detect/nms.hpp"
+#include "test_paths.hpp"
 #include "track/synthetic_motion.hpp"
 
 #include <gtest/gtest.h>
