@@ -135,7 +135,10 @@ TEST_F(VeilFaults, AnAbsurdFrameSizeIsRefusedBeforeAllocating) {
                                          out.string() + " -q",
                                      &output);
   EXPECT_EQ(code, 1) << output;
-  EXPECT_NE(output.find("16000x16000 is larger than Veil handles"), std::string::npos) << output;
+  // The probe that reads the stream information refuses to decode the
+  // first picture (FFmpeg's own message names its size), so Veil cannot say
+  // the size itself.
+  EXPECT_NE(output.find("larger than Veil handles"), std::string::npos) << output;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
   EXPECT_FALSE(fs::exists(out));
 }

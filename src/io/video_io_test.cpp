@@ -584,5 +584,29 @@ TEST(VideoIo, ColourTagsOutsideTheirEnumsAreReadAsUnknown) {
   std::filesystem::remove_all(dir);
 }
 
+// Found by fuzzing: a WebM whose header says 96x54 but whose VP8 keyframes
+// say 8413x13824 (116 megapixels). Both the probe that reads the stream
+// information and the decoder must refuse such a frame before allocating
+// it; before the fix each was decoded and converted (about 500 MB).
+TEST(VideoIo, AFrameAboveTheSizeLimitIsRefusedEvenWhenTheHeaderIsSmall) {
+  const fs::path testdata = fs::path(VEIL_SOURCE_DIR) / "src" / "io" / "testdata";
+  for (const char* name : {"huge_first_frame.webm", "huge_second_frame.webm"}) {
+    SCOPED_TRACE(name);
+    std::string error;
+    int frames = 0;
+    try {
+      VideoSource source(testdata / name);
+      Frame frame;
+      while (source.read(frame)) {
+        EXPECT_LE(std::int64_t(frame.image.cols) * frame.image.rows, VideoSource::kMaxFramePixels);
+        ++frames;
+      }
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    EXPECT_FALSE(error.empty()) << "read " << frames << " frames without an error";
+  }
+}
+
 }  // namespace
 }  // namespace veil

@@ -12,6 +12,7 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/dict.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
@@ -196,7 +197,13 @@ void VideoSource::open_streams() {
   if (is_non_video_demuxer(ic->iformat->name)) {
     fail(std::string("not a video file (detected as '") + ic->iformat->name + "')");
   }
-  err = avformat_find_stream_info(ic, nullptr);
+  // Finding the stream information decodes the first frames; their decoders
+  // get the same size limit as ours below, so that a crafted frame is not
+  // allocated while Veil is only looking.
+  std::vector<AVDictionary*> probe_options(ic->nb_streams, nullptr);
+  for (AVDictionary*& o : probe_options) av_dict_set_int(&o, "max_pixels", kMaxFramePixels, 0);
+  err = avformat_find_stream_info(ic, probe_options.empty() ? nullptr : probe_options.data());
+  for (AVDictionary*& o : probe_options) av_dict_free(&o);
   if (err < 0) fail("cannot read stream information", err);
 
   video_index_ = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
@@ -210,7 +217,10 @@ void VideoSource::open_streams() {
     fail(std::string("unsupported video codec '") + avcodec_get_name(st->codecpar->codec_id) + "'");
   }
   if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
-    fail("cannot determine the video's frame size");
+    // Also what a first frame above the limit leaves: the probe refused to
+    // decode it (FFmpeg's message above names its size).
+    fail("cannot determine the video's frame size: damaged, or its pictures are larger than Veil handles (at most " +
+         std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
   }
   // A 60-byte GIF may claim 16000x16000: every frame of it would take 768 MB
   // as BGR, and the look-ahead holds several (such a file once took 24 GB).
@@ -237,6 +247,11 @@ void VideoSource::open_streams() {
   // the first keyframe). Dropping would shift the timeline silently; a
   // damaged frame is better: the detector sees exactly what will be written.
   decoder_->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+  // The header's size was checked above, but a stream may change size at
+  // any keyframe (VP8, H.264 and others): fuzzing found a 2 KB WebM whose
+  // 96x54 header led to a 8413x13824 frame. The decoder refuses such a frame
+  // before allocating it; read() then fails, and convert() checks again.
+  decoder_->max_pixels = kMaxFramePixels;
   err = avcodec_open2(decoder_.get(), codec, nullptr);
   if (err < 0) fail(std::string("cannot open the ") + codec->name + " decoder", err);
 
@@ -370,7 +385,12 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   last_pts_ = pts;
   last_duration_ = duration;
 
-  if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
+  if (std::int64_t(f->width) * f->height > kMaxFramePixels) {
+    fail("video frame " + std::to_string(next_index_) + " is " + std::to_string(f->width) + "x" +
+         std::to_string(f->height) + ", larger than Veil handles (at most " +
+         std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
+  }
+    if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
     spdlog::warn("{}: video frame {} is damaged; it is kept with the decoder's concealment",
                  name_, next_index_);
     warned_damage_ = true;  // once: a damaged stream would flood the log
