@@ -52,8 +52,7 @@ void ImageSource::decode(const std::vector<std::uint8_t>& bytes, const std::stri
   if (!header) throw Error(name + ": not a readable image (JPEG, PNG, WebP, BMP, TIFF or JPEG 2000)");
   if (header->width * header->height > kMaxImagePixels) {
     throw Error(name + ": image size " + std::to_string(header->width) + "x" + std::to_string(header->height) +
-                " is larger than Veil handles (at most " + std::to_string(kMaxImagePixels / 1000000) +
-                " megapixels)");
+                " is " + over_picture_limit_text());
   }
   // IMREAD_COLOR applies the EXIF orientation, so detection sees the picture
   // upright, as a viewer would show it.

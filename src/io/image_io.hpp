@@ -1,6 +1,7 @@
 #pragma once
 // Still images as one-frame sources and sinks (OpenCV imgcodecs).
 #include "io/output_file.hpp"
+#include "io/picture_size_limit.hpp"
 #include "veil/io/frame_sink.hpp"
 #include "veil/io/frame_source.hpp"
 #include "veil/storage/object_store.hpp"
@@ -18,7 +19,7 @@ class ImageSource : public FrameSource {
  public:
   // The same limit as video frames (8192x8192), checked on the header
   // before the picture is decoded.
-  static constexpr std::int64_t kMaxImagePixels = std::int64_t(8192) * 8192;
+  static constexpr std::int64_t kMaxImagePixels = kMaxPicturePixels;
 
   // Reads the image now; throws veil::Error when missing, undecodable, not
   // one of JPEG, PNG, WebP, BMP, TIFF, JPEG 2000, or above kMaxImagePixels.

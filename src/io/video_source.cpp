@@ -219,8 +219,7 @@ void VideoSource::open_streams() {
   if (st->codecpar->width <= 0 || st->codecpar->height <= 0) {
     // Also what a first frame above the limit leaves: the probe refused to
     // decode it (FFmpeg's message above names its size).
-    fail("cannot determine the video's frame size: damaged, or its pictures are larger than Veil handles (at most " +
-         std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
+    fail("cannot determine the video's frame size: damaged, or its pictures are " + over_picture_limit_text());
   }
   // A 60-byte GIF may claim 16000x16000: every frame of it would take 768 MB
   // as BGR, and the look-ahead holds several (such a file once took 24 GB).
@@ -228,7 +227,7 @@ void VideoSource::open_streams() {
   const std::int64_t pixels = std::int64_t(st->codecpar->width) * st->codecpar->height;
   if (pixels > kMaxFramePixels) {
     fail("frame size " + std::to_string(st->codecpar->width) + "x" + std::to_string(st->codecpar->height) +
-         " is larger than Veil handles (at most " + std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
+         " is " + over_picture_limit_text());
   }
 
   decoder_.reset(avcodec_alloc_context3(codec));
@@ -387,10 +386,9 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
 
   if (std::int64_t(f->width) * f->height > kMaxFramePixels) {
     fail("video frame " + std::to_string(next_index_) + " is " + std::to_string(f->width) + "x" +
-         std::to_string(f->height) + ", larger than Veil handles (at most " +
-         std::to_string(kMaxFramePixels / 1000000) + " megapixels)");
+         std::to_string(f->height) + ", " + over_picture_limit_text());
   }
-    if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
+  if (!warned_damage_ && ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)) {
     spdlog::warn("{}: video frame {} is damaged; it is kept with the decoder's concealment",
                  name_, next_index_);
     warned_damage_ = true;  // once: a damaged stream would flood the log

@@ -6,6 +6,7 @@
 // Every other packet the demuxer meets (audio, subtitles, data) is handed,
 // untouched, to the passthrough callback, so that a VideoSink can copy those
 // streams into the output without decoding them.
+#include "io/picture_size_limit.hpp"
 #include "veil/io/frame_source.hpp"
 #include "veil/storage/object_store.hpp"
 
@@ -105,7 +106,7 @@ class VideoSource : public FrameSource {
 
   // Frames above this many pixels (8192x8192) are refused before any is
   // decoded: a crafted header must not make Veil allocate gigabytes.
-  static constexpr std::int64_t kMaxFramePixels = std::int64_t(8192) * 8192;
+  static constexpr std::int64_t kMaxFramePixels = kMaxPicturePixels;
 
   // Throws veil::Error naming `input` when it is missing, not a video, uses
   // a codec that cannot be decoded, or claims frames above kMaxFramePixels.
