@@ -1,8 +1,11 @@
 // `veil`: the command-line front of libveil. Parses options, builds the
 // pipeline, prints progress and a summary. All real work lives in the library.
+#include "exit_status.hpp"
 #include "progress_bar.hpp"
+#include "run_summary.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
+#include "veil/core/version.hpp"
 #include "veil/eval/evaluator.hpp"
 #include "veil/live/live_anonymizer.hpp"
 #include "veil/models/model_manifest.hpp"
@@ -40,16 +43,7 @@ namespace {
 
 using namespace veil;
 
-// Exit statuses (README, "Exit statuses"): one meaning each, in every command.
-enum ExitStatus {
-  kSuccess = 0,
-  kFailed = 1,       // the input could not be processed: unreadable, unwritable, unreachable, refused
-  kUsage = 2,        // the command line was not understood
-  kPartial = 3,      // a folder or prefix run: some files failed, the others are done
-  kTruncated = 4,    // done, but a video was cut short: its output has every frame that could be read
-  kInternal = 70,    // a bug (EX_SOFTWARE): please report it
-  kInterrupted = 130 // Ctrl-C or SIGTERM; unfinished outputs discarded
-};
+using namespace veil::cli;  // exit statuses
 
 // An option value the parser accepted but Veil cannot use: a usage error.
 struct UsageError : Error {
@@ -108,7 +102,7 @@ struct AnonymizeArgs {
   float mask_scale = 1.3f, plate_mask_scale = 1.15f;
   int block_size = 0;
   std::optional<int> crf;
-  bool strip_metadata = false, quiet = false, no_download = false, no_tracking = false, s3_path_style = false;
+  bool strip_metadata = false, quiet = false, json = false, no_download = false, no_tracking = false, s3_path_style = false;
   int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
   int sweep = AnonymizeOptions{}.sweep_frames, threads = 0;
 };
@@ -195,6 +189,7 @@ void add_anonymize(CLI::App& app, AnonymizeArgs& a) {
   app.add_option("--detections", a.detections, "write detections as JSON Lines to this file (or s3:// URL)");
   add_output_options(app, a);
   app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
+  app.add_flag("--json", a.json, "print the summary as one JSON object on stdout (objects and boxes per class)");
 }
 
 RedactOptions redact_options(const AnonymizeArgs& a) {
@@ -251,29 +246,6 @@ ModelStore model_store(bool no_download) {
   return ModelStore(store_options);
 }
 
-// Prints the summary of an anonymize or render run; returns its exit status.
-int finish_run(const RunStats& s, const std::set<ObjectClass>& classes, bool quiet) {
-  if (!quiet) {
-    std::string per_class;
-    for (ObjectClass c : classes) {
-      per_class += fmt::format(", {} {}s", s.detections.count(c) ? s.detections.at(c) : 0, to_string(c));
-    }
-    if (s.tracked) per_class += fmt::format(" (+{} tracked)", s.tracked);
-    fmt::print(stderr, "veil: {} file{}, {} frames{}, {:.1f} s, {:.1f} fps{}\n", s.files, s.files == 1 ? "" : "s",
-               s.frames, per_class, s.seconds, s.seconds > 0 ? s.frames / s.seconds : 0.0,
-               s.failures.empty() ? "" : fmt::format(", {} FAILED", s.failures.size()));
-  }
-  if (!s.failures.empty()) {
-    for (const auto& f : s.failures) fmt::print(stderr, "veil: failed: {}\n", f);
-    return s.files > 0 ? kPartial : kFailed;
-  }
-  if (!s.truncated.empty()) {
-    for (const auto& t : s.truncated) fmt::print(stderr, "veil: truncated: {}\n", t);
-    return kTruncated;
-  }
-  return kSuccess;
-}
-
 int run_anonymize(const AnonymizeArgs& a) {
   AnonymizeOptions o = anonymize_options(a);
   ModelStore store = model_store(a.no_download);
@@ -281,7 +253,7 @@ int run_anonymize(const AnonymizeArgs& a) {
   cli::ProgressBar bar;
   bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
   RunStats s = anonymizer.run(a.input, a.output, show_progress ? &bar : nullptr);
-  return finish_run(s, o.detection.targets, a.quiet);
+  return finish_run(s, o.detection.targets, a.quiet, a.json);
 }
 
 // --- Live streams ------------------------------------------------------------
@@ -407,6 +379,7 @@ void add_render(CLI::App& app, AnonymizeArgs& a) {
   add_output_options(app, a);
   app.add_flag("--s3-path-style", a.s3_path_style, "address s3:// buckets as ENDPOINT/bucket/key");
   app.add_flag("-q,--quiet", a.quiet, "no progress bar and no summary");
+  app.add_flag("--json", a.json, "print the summary as one JSON object on stdout (objects and boxes per class)");
 }
 
 void add_review(CLI::App& app, AnonymizeArgs& a, int& port) {
@@ -451,7 +424,7 @@ int run_render(const AnonymizeArgs& a) {
   cli::ProgressBar bar;
   bool show_progress = !a.quiet && ::isatty(STDERR_FILENO);
   RunStats s = render(a.input, a.detections, a.output, o, show_progress ? &bar : nullptr);
-  return finish_run(s, {ObjectClass::kFace, ObjectClass::kPlate}, a.quiet);
+  return finish_run(s, {ObjectClass::kFace, ObjectClass::kPlate}, a.quiet, a.json);
 }
 
 struct EvalArgs {
@@ -642,7 +615,8 @@ int run_worker_command(const QueueArgs& q, std::optional<double> exit_when_idle,
     JobReport report;
     report.frames = s.frames;
     report.seconds = s.seconds;
-    for (const auto& [cls, n] : s.detections) report.detections[std::string(to_string(cls))] = n;
+    for (const auto& [cls, n] : s.objects) report.objects[std::string(to_string(cls))] = n;
+    report.boxes = s.boxes();
     return report;
   };
   const std::int64_t done = run_worker(options, run);
@@ -657,8 +631,11 @@ int run_status(const QueueArgs& q, bool json) {
     std::cout << st.to_json().dump() << "\n";
     return 0;
   }
+  std::string objects;
+  for (const auto& [cls, n] : st.objects) objects += fmt::format("{}{} {}{}", objects.empty() ? "" : ", ", n, cls, n == 1 ? "" : "s");
   fmt::print("queued {}  running {}  done {}  failed {}  idle workers {}\n", st.queued, st.running, st.done,
              st.failed, st.workers);
+  if (st.done) fmt::print("hidden in the done jobs: {} (objects); {} boxes\n", objects.empty() ? "nothing" : objects, st.boxes);
   for (const auto& f : st.failures) {
     fmt::print("failed: {}\n", f.value("error", "?"));
   }
@@ -685,7 +662,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"veil: hide faces and licence plates in vehicle-camera video and photos"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "veil 0.1.0");
+  app.set_version_flag("--version", std::string("veil ") + version());
 
   AnonymizeArgs anon;
   LiveArgs live_args;

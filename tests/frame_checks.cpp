@@ -13,6 +13,14 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
   return lines;
 }
 
+std::vector<nlohmann::json> read_sidecar_frames(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> frames;
+  for (auto& l : read_jsonl(path)) {
+    if (l.contains("detections")) frames.push_back(std::move(l));
+  }
+  return frames;
+}
+
 void write_jsonl(const std::filesystem::path& path, const std::vector<nlohmann::json>& lines) {
   std::ofstream out(path);
   for (const auto& l : lines) out << l.dump() << "\n";

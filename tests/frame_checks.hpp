@@ -10,6 +10,9 @@ namespace veil::test {
 
 // The JSON Lines of a file (a sidecar), one value per line.
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
+// A sidecar's frame lines (those with "detections"), in file order: the
+// provenance header and track lines left out, so that [i] is frame i.
+std::vector<nlohmann::json> read_sidecar_frames(const std::filesystem::path& path);
 void write_jsonl(const std::filesystem::path& path, const std::vector<nlohmann::json>& lines);
 
 // Every frame of a video (or the image), as Veil's own source decodes it.

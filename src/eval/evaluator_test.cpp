@@ -159,6 +159,7 @@ TEST(Eval, ALabelledVideoInVeilFormatScoresFrameByFrame) {
     std::ofstream lab(work / "truth.jsonl");
     for (std::string line; std::getline(in, line);) {
       auto j = nlohmann::json::parse(line);
+      if (!j.contains("detections")) continue;  // the provenance header
       for (auto& d : j["detections"]) d["track"] = d["box"][0].get<double>() < 240 ? 1 : 2;
       lab << j.dump() << "\n";
     }

@@ -36,6 +36,7 @@ void link_into_objects(const fs::path& raw, const fs::path& labelled) {
   int next_id = 0;
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line);
+    if (!j.contains("detections")) continue;  // the provenance header
     nlohmann::json kept = nlohmann::json::array();
     for (auto d : j["detections"]) {
       if (d["box"][3].get<float>() < 10) continue;

@@ -56,12 +56,19 @@ void ImageSource::decode(const std::vector<std::uint8_t>& bytes, const std::stri
   }
   // IMREAD_COLOR applies the EXIF orientation, so detection sees the picture
   // upright, as a viewer would show it.
-  image_ = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  // OpenCV's decoders report some damaged files by throwing rather than by
+  // returning an empty image; both are the same plain error here.
+  try {
+    image_ = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& ex) {
+    throw Error(name + ": not a readable image (" + ex.err + ")");
+  }
   if (image_.empty()) throw Error(name + ": not a readable image");
   info_.description = name;
   info_.width = image_.cols;
   info_.height = image_.rows;
   info_.frame_count = 1;
+  info_.bytes = std::int64_t(bytes.size());
 }
 
 bool ImageSource::read(Frame& out) {

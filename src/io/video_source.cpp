@@ -139,6 +139,8 @@ VideoSource::VideoSource(const fs::path& input) : name_(input.string()) {
   if (err < 0) fail("not a readable media file", err);
   input_.reset(ic);
   open_streams();
+  const auto bytes = fs::file_size(input, ec);
+  if (!ec) info_.bytes = std::int64_t(bytes);
 }
 
 VideoSource::VideoSource(std::unique_ptr<ObjectReader> object) : name_(object->url()), object_(std::move(object)) {
@@ -162,6 +164,7 @@ VideoSource::VideoSource(std::unique_ptr<ObjectReader> object) : name_(object->u
   if (err < 0) fail("not a readable media file", err);
   input_.reset(ic);
   open_streams();
+  info_.bytes = object_->size();
 }
 
 VideoSource::VideoSource(const std::string& url, const StreamOpenOptions& options)
@@ -263,6 +266,11 @@ void VideoSource::open_streams() {
   const AVRational fps = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   if (fps.num > 0 && fps.den > 0) {
     nominal_duration_ = av_rescale_q(1, av_inv_q(fps), st->time_base);
+  }
+  if (st->duration > 0) {
+    info_.duration_seconds = st->duration * av_q2d(st->time_base);
+  } else if (ic->duration > 0) {
+    info_.duration_seconds = ic->duration / static_cast<double>(AV_TIME_BASE);
   }
   if (st->nb_frames > 0) {
     info_.frame_count = st->nb_frames;

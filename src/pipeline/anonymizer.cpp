@@ -2,7 +2,9 @@
 
 #include "pipeline/analysis_stage.hpp"
 #include "pipeline/frame_redaction.hpp"
+#include "pipeline/object_tally.hpp"
 #include "pipeline/per_file_run.hpp"
+#include "pipeline/provenance.hpp"
 #include "sidecar/sidecar_writer.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
@@ -56,17 +58,13 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
   if (progress) progress->on_file_start(label, source->info().frame_count);
   const StageSettings stage = stage_settings(options_, source->info());
   AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
+  if (sidecar) sidecar->write_header(provenance_header(label, options_, source->info()));
+  ObjectTally tally;
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
       round_to_sidecar_precision(found);
       if (sidecar) sidecar->write(label, frame, found);
-      for (const auto& d : found) {
-        if (d.predicted) {
-          stats.tracked++;
-        } else {
-          stats.detections[d.cls]++;
-        }
-      }
+      tally.add_frame(found);
       redact_frame(redactor_, frame, found);
       sink->write(frame);
       stats.frames++;
@@ -88,6 +86,7 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
     throw Error(what + "; no output written");
   }
   sink->finish();
+  tally.add_to(stats);
   if (const std::int64_t missing = source->frames_missing()) {
     const std::int64_t decoded = *source->info().frame_count - missing;
     std::string msg = input + ": the recording ends early (cut off?): " + std::to_string(decoded) + " of the " +

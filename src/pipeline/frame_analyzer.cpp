@@ -3,6 +3,7 @@
 #include "veil/core/error.hpp"
 #include "detect/hyperlpr_plate_detector.hpp"
 #include "detect/bgr_image.hpp"
+#include "detect/model_fusion.hpp"
 #include "detect/retinaface_face_detector.hpp"
 #include "detect/scrfd_face_detector.hpp"
 #include "detect/yolo_plate_detector.hpp"
@@ -66,13 +67,8 @@ const std::map<std::string, Family>& families() {
 
 }  // namespace
 
-DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
-  struct Chosen {
-    std::string name;
-    std::filesystem::path path;
-    const Family* family;
-  };
-  std::vector<Chosen> chosen;
+std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
+  std::vector<ModelEntry> chosen;
   auto choose = [&](ObjectClass cls, const std::vector<std::string>& names) {
     if (!options.targets.count(cls)) return;
     if (names.empty()) throw Error(std::string("no ") + std::string(to_string(cls)) + " model chosen");
@@ -83,18 +79,29 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
       if (family->second.cls != cls) {
         throw Error("model '" + name + "' does not detect " + std::string(to_string(cls)) + "s");
       }
-      if (!e.commercial_use) {
-        if (!options.allow_noncommercial) {
-          throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
-                      "); choosing it needs --allow-noncommercial");
-        }
-        spdlog::warn("model {} is licensed for non-commercial use only: {}", name, e.license);
+      if (!e.commercial_use && !options.allow_noncommercial) {
+        throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
+                    "); choosing it needs --allow-noncommercial");
       }
-      chosen.push_back({name, store.resolve(e).path, &family->second});
+      chosen.push_back(e);
     }
   };
   choose(ObjectClass::kFace, options.face_models);
   choose(ObjectClass::kPlate, options.plate_models);
+  return chosen;
+}
+
+DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
+  struct Chosen {
+    std::string name;
+    std::filesystem::path path;
+    const Family* family;
+  };
+  std::vector<Chosen> chosen;
+  for (const ModelEntry& e : lineup_models(options)) {
+    if (!e.commercial_use) spdlog::warn("model {} is licensed for non-commercial use only: {}", e.name, e.license);
+    chosen.push_back({e.name, store.resolve(e).path, &families().at(e.family)});
+  }
   return [options, chosen] {
     std::vector<DetectorPtr> detectors;
     for (const Chosen& c : chosen) {
@@ -243,7 +250,9 @@ void FrameAnalyzer::finish(FrameWork& frame) {
       for (Detection& m : merged) m.model = detectors_[d]->model_name();
       all.insert(all.end(), merged.begin(), merged.end());
     }
-    frame.result.set_value(std::move(all));
+    // One detection per object, whichever models found it: the tracker
+    // then keeps one track per object.
+    frame.result.set_value(fuse_models(std::move(all)));
   } catch (...) {
     frame.result.set_exception(std::current_exception());
   }

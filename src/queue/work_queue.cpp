@@ -41,6 +41,18 @@ class NatsWorkQueue : public WorkQueue {
 
     std::set<std::string> done = result_ids("done"), failed = result_ids("failed");
     st.done = std::int64_t(done.size());
+    for (const auto& id : done) {
+      const auto record = client_.last_result(client_.done_subject(id));
+      if (!record) continue;
+      const nlohmann::json r = nlohmann::json::parse(*record, nullptr, false);
+      if (!r.is_object()) continue;
+      if (r.contains("objects_by_class") && r["objects_by_class"].is_object()) {
+        for (const auto& [cls, n] : r["objects_by_class"].items()) {
+          if (n.is_number_integer()) st.objects[cls] += n.get<std::int64_t>();
+        }
+      }
+      if (r.contains("boxes") && r["boxes"].is_number_integer()) st.boxes += r["boxes"].get<std::int64_t>();
+    }
     for (const auto& id : failed) {
       if (done.count(id)) continue;
       st.failed++;
@@ -78,7 +90,7 @@ class NatsWorkQueue : public WorkQueue {
 
 nlohmann::json QueueStatus::to_json() const {
   return {{"queued", queued}, {"running", running}, {"done", done},         {"failed", failed},
-          {"idle_workers", workers}, {"failures", failures}};
+          {"idle_workers", workers}, {"objects", objects}, {"boxes", boxes}, {"failures", failures}};
 }
 
 std::unique_ptr<WorkQueue> connect_work_queue(const QueueOptions& options) {

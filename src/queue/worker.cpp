@@ -162,7 +162,8 @@ class Worker {
     if (error.empty()) {
       nlohmann::json record = job.to_json();
       record["frames"] = report.frames;
-      record["detections_by_class"] = report.detections;
+      record["objects_by_class"] = report.objects;
+      record["boxes"] = report.boxes;
       record["seconds"] = report.seconds;
       record["worker"] = host_;
       record["deliveries"] = delivered;

@@ -73,7 +73,7 @@ struct MaskGeometry {
   }
 };
 
-MaskGeometry geometry_for(const Detection& d, const RedactOptions& o) {
+MaskGeometry shape_for(const Detection& d, const RedactOptions& o) {
   bool plate = d.cls == ObjectClass::kPlate;
   float s = plate ? o.plate_mask_scale : o.face_mask_scale;
   if (!plate && d.box.height < o.small_face_height) {
@@ -94,6 +94,27 @@ MaskGeometry geometry_for(const Detection& d, const RedactOptions& o) {
   g.ellipse_or_box = scaled(d.box, s);
   g.ellipse = shape == MaskShape::kEllipse;
   return g;
+}
+
+// The shapes whose union apply() hides for one detection: its own and, for
+// an object several models found, each model's (Detection::found_by).
+std::vector<MaskGeometry> geometry_for(const Detection& d, const RedactOptions& o) {
+  std::vector<MaskGeometry> shapes{shape_for(d, o)};
+  for (const Sighting& s : d.found_by) {
+    if (s.box == d.box && s.corners == d.corners) continue;  // the same shape again
+    Detection member = d;
+    member.box = s.box;
+    member.corners = s.corners;
+    member.found_by.clear();
+    shapes.push_back(shape_for(member, o));
+  }
+  return shapes;
+}
+
+cv::Rect2f bounds_of(const std::vector<MaskGeometry>& shapes) {
+  cv::Rect2f b = shapes.front().bounds();
+  for (const MaskGeometry& g : shapes) b |= g.bounds();
+  return b;
 }
 
 // Draws `g` into `mask`, whose top-left pixel is at `origin` in the image.
@@ -120,7 +141,7 @@ void draw_geometry(cv::Mat& mask, const MaskGeometry& g, cv::Point2f origin) {
 }  // namespace
 
 void Redactor::draw_mask(cv::Mat& mask, const Detection& d) const {
-  draw_geometry(mask, geometry_for(d, options_), {0, 0});
+  for (const MaskGeometry& g : geometry_for(d, options_)) draw_geometry(mask, g, {0, 0});
 }
 
 namespace {
@@ -128,8 +149,8 @@ namespace {
 // The pixels redact_one() reads and changes for `g` in an image of `size`.
 // Rasterising can reach a pixel past the shape's float bounds; the margin
 // keeps the drawn mask identical to draw_mask() on a full-size image.
-cv::Rect working_area(const MaskGeometry& g, cv::Size size) {
-  const cv::Rect2f b = g.bounds();
+cv::Rect working_area(const std::vector<MaskGeometry>& shapes, cv::Size size) {
+  const cv::Rect2f b = bounds_of(shapes);
   return enclosing(cv::Rect2f(b.x - 2, b.y - 2, b.width + 4, b.height + 4), size);
 }
 
@@ -170,12 +191,14 @@ void Redactor::redact_one(cv::Mat& bgr, cv::Point origin, const Detection& d) co
   // Work inside the mask's bounding rectangle only: frames are large, objects
   // small. The geometry stays in frame coordinates whatever part of the frame
   // `bgr` holds, so that a patch gets exactly the whole frame's pixels.
-  MaskGeometry g = geometry_for(d, options_);
+  const std::vector<MaskGeometry> shapes = geometry_for(d, options_);
   const cv::Rect held(origin, bgr.size());
-  const cv::Rect area = working_area(g, cv::Size(held.br().x, held.br().y)) & held;
+  const cv::Rect area = working_area(shapes, cv::Size(held.br().x, held.br().y)) & held;
   if (area.empty()) return;
   cv::Mat mask = cv::Mat::zeros(area.size(), CV_8U);
-  draw_geometry(mask, g, cv::Point2f(static_cast<float>(area.x), static_cast<float>(area.y)));
+  for (const MaskGeometry& g : shapes) {
+    draw_geometry(mask, g, cv::Point2f(static_cast<float>(area.x), static_cast<float>(area.y)));
+  }
   cv::Mat roi = bgr(area - origin);
   switch (options_.mode) {
     case RedactMode::kNone:

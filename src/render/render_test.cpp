@@ -10,7 +10,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 extern "C" {
 #include <libavutil/frame.h>
@@ -66,7 +68,7 @@ TEST_F(Render, OnlyTheHiddenAreasChangeAndRenderAgreesWithAnonymize) {
       << output_;
   const auto anonymized = test::decode_frames(dir_ / "a.mkv");
   const auto rendered = test::decode_frames(dir_ / "r.mkv");
-  const auto lines = test::read_jsonl(dir_ / "s.jsonl");
+  const auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
   VideoSource in(clip), out(dir_ / "a.mkv");
   Frame a, b;
   int hidden_frames = 0;
@@ -108,7 +110,7 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
                  " --mode fill --shape box -q"),
             0)
       << output_;
-  auto lines = test::read_jsonl(dir_ / "s.jsonl");
+  auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
   ASSERT_EQ(lines.size(), 1u);
   auto& dets = lines[0]["detections"];
   ASSERT_GE(dets.size(), 2u);
@@ -121,14 +123,10 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
   for (std::size_t i = 0; i < dets.size(); ++i) {
     if (rect(i).area() > rect(pick).area()) pick = i;
   }
-  // Each model of the ensemble boxes the face: exclude every box on it.
-  auto same_face = [&](std::size_t i) {
-    const float inter = (rect(i) & rect(pick)).area();
-    return inter / (rect(i).area() + rect(pick).area() - inter) > 0.3f;
-  };
-  for (std::size_t i = 0; i < dets.size(); ++i) {
-    if (same_face(i)) dets[i]["excluded"] = true;
-  }
+  // The models' boxes of one face are one object: excluding it alone
+  // leaves the face visible.
+  auto same_face = [&](std::size_t i) { return i == pick; };
+  dets[pick]["excluded"] = true;
   test::write_jsonl(dir_ / "edited.jsonl", lines);
   ASSERT_EQ(veil("render " + q(photo) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.png") +
                  " --mode fill --shape box -q"),
@@ -155,12 +153,75 @@ TEST_F(Render, ExcludedObjectKeepsItsPixelsOthersStayHidden) {
   }
 }
 
+// A reviewer excludes one person on a real clip: their face is visible in
+// the render wherever the sidecar boxed it, the other faces stay hidden.
+// One track per object (models' boxes fused) is what makes this work.
+TEST_F(Render, ExcludingAFaceTrackOnAClipLeavesThatFaceVisibleAndNoOther) {
+  const fs::path clip = test::video_dir() / "face-demographics-walking.gif";
+  ASSERT_EQ(veil("anonymize " + q(clip) + " -o " + q(dir_ / "n.mkv") + " --detections " + q(dir_ / "s.jsonl") +
+                 " --mode none --preset ultrafast -q"),
+            0)
+      << output_;
+  ASSERT_TRUE(test::read_jsonl(dir_ / "s.jsonl").at(0).contains("veil")) << "the provenance header comes first";
+  const auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
+  auto rect = [](const json& d) {
+    const auto& b = d["box"];
+    return cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>());
+  };
+  // The face track with the most boxes.
+  std::map<int, int> boxes_of;
+  for (const auto& l : lines) {
+    for (const auto& d : l["detections"]) {
+      if (d["class"] == "face" && d.contains("track")) ++boxes_of[d["track"].get<int>()];
+    }
+  }
+  ASSERT_FALSE(boxes_of.empty());
+  const int pick = std::max_element(boxes_of.begin(), boxes_of.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+  ASSERT_GE(boxes_of[pick], 10);
+  auto edited = lines;
+  edited.push_back({{"file", lines[0]["file"]}, {"track", pick}, {"excluded", true}});
+  test::write_jsonl(dir_ / "edited.jsonl", edited);
+  ASSERT_EQ(veil("render " + q(clip) + " --detections " + q(dir_ / "edited.jsonl") + " -o " + q(dir_ / "r.mkv") +
+                 " --mode fill --crf 0 --preset ultrafast -q"),
+            0)
+      << output_;
+  const auto input = test::decode_frames(clip);
+  const auto rendered = test::decode_frames(dir_ / "r.mkv");
+  ASSERT_EQ(rendered.size(), lines.size());
+  int picked = 0, visible = 0, others = 0, others_hidden = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const cv::Rect frame(0, 0, input[i].cols, input[i].rows);
+    std::vector<cv::Rect2f> excluded;
+    for (const auto& d : lines[i]["detections"]) {
+      if (d.value("track", -1) == pick) excluded.push_back(rect(d));
+    }
+    for (const auto& d : lines[i]["detections"]) {
+      const cv::Rect2f r = rect(d);
+      // The inner half of the box: clear of the mask's edge.
+      const cv::Rect inner = cv::Rect(cv::Point(int(r.x + r.width / 4), int(r.y + r.height / 4)),
+                                      cv::Size(int(r.width / 2), int(r.height / 2))) & frame;
+      if (inner.area() == 0) continue;
+      const double diff = test::mean_abs_diff(rendered[i], input[i], inner);
+      if (d.value("track", -1) == pick) {
+        ++picked;
+        visible += diff < 6;
+      } else if (d["class"] == "face" &&
+                 std::none_of(excluded.begin(), excluded.end(), [&](const cv::Rect2f& e) { return (e & r).area() > 0; })) {
+        ++others;
+        others_hidden += diff > 20;
+      }
+    }
+  }
+  EXPECT_GE(visible, picked * 9 / 10) << "track " << pick << ": visible in " << visible << " of its " << picked << " boxes";
+  EXPECT_EQ(others_hidden, others) << "other faces left visible";
+}
+
 TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
   ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "n.mp4") + " --detections " + q(dir_ / "s.jsonl") +
                  " --mode none --preset ultrafast -q"),
             0)
       << output_;
-  auto lines = test::read_jsonl(dir_ / "s.jsonl");
+  auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
   // A plate drawn by hand moving from the top-left corner to the bottom
   // right between frames 10 and 30 (where the GIF shows no face).
   const cv::Rect2f from(10, 180, 60, 20), to(400, 230, 60, 30);
@@ -227,7 +288,7 @@ TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
                  " --mode none --preset ultrafast -q"),
             0)
       << output_;
-  auto lines = test::read_jsonl(dir_ / "s.jsonl");
+  auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
   const fs::path out = dir_ / "r.mp4";
   auto expect_refused = [&](const fs::path& input, const fs::path& sidecar, const std::string& message) {
     EXPECT_EQ(veil("render " + q(input) + " --detections " + q(sidecar) + " -o " + q(out) + " -q"), 1) << output_;
@@ -244,6 +305,8 @@ TEST_F(Render, RefusesASidecarThatDoesNotMatchItsInput) {
   fs::create_directories(dir_ / "other");
   fs::copy_file(test::video_dir() / "face-demographics-walking.gif", dir_ / "other" / kFaceClip.filename());
   expect_refused(dir_ / "other" / kFaceClip.filename(), dir_ / "s.jsonl", "made from another file?");
+  EXPECT_NE(output_.find("s.jsonl was made from an input of"), std::string::npos)
+      << "the header's size and frame count differ: render warns first\n" << output_;
   // Frames missing at the end.
   test::write_jsonl(dir_ / "short.jsonl", std::vector<json>(lines.begin(), lines.end() - 3));
   expect_refused(kFaceClip, dir_ / "short.jsonl", "no line for frame 53 of");

@@ -2,10 +2,13 @@
 
 #include "io/video_source.hpp"
 #include "pipeline/frame_redaction.hpp"
+#include "pipeline/object_tally.hpp"
 #include "pipeline/per_file_run.hpp"
 #include "veil/core/error.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/sidecar/sidecar.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
@@ -56,6 +59,24 @@ const SidecarFrame& matching_line(const SidecarMedia& media, const std::string& 
   return line;
 }
 
+// The sidecar's header says which input anonymize read; a different size
+// or frame count means another file or another version of it. Only a
+// warning: the frame-by-frame check below refuses a sidecar whose frames
+// do not fit, and a remux (same frames, other container) is legitimate.
+void warn_if_other_input(const SidecarMedia& media, const std::string& sidecar, const SourceInfo& info,
+                         const std::string& input) {
+  if (!media.header()) return;
+  const SidecarHeader& h = *media.header();
+  if (h.bytes && info.bytes && *h.bytes != *info.bytes) {
+    spdlog::warn("{} was made from an input of {} bytes; {} has {} bytes: another file, or a changed one?", sidecar,
+                 *h.bytes, input, *info.bytes);
+  }
+  if (h.frames && info.frame_count && *h.frames != *info.frame_count) {
+    spdlog::warn("{} was made from an input of {} frames; {} has {}: another file, or a changed one?", sidecar,
+                 *h.frames, input, *info.frame_count);
+  }
+}
+
 void render_file(const std::string& input, const std::string& output, const std::string& label,
                  const Sidecar& sidecar, const std::string& sidecar_name, const Redactor& redactor,
                  const RenderOptions& options, RunStats& stats, ProgressListener* progress) {
@@ -66,19 +87,21 @@ void render_file(const std::string& input, const std::string& output, const std:
     throw Error(std::string(ex.what()) + "; nothing written");
   }
   std::unique_ptr<FrameSource> source = open_source(input, options.storage);
+  warn_if_other_input(*media, sidecar_name, source->info(), input);
   // Only the areas that change are converted to BGR and back: render runs
   // at close to the speed of a plain transcode.
   if (auto* video = dynamic_cast<VideoSource*>(source.get())) video->set_bgr(false);
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options.encode, options.storage);
   if (progress) progress->on_file_start(label, source->info().frame_count);
   std::int64_t frames = 0;
+  ObjectTally tally;
   try {
     Frame frame;
     while (source->read(frame)) {
       throw_if_stop_requested();
       matching_line(*media, sidecar_name, frame, picture_size(frame), input);
       const Detections hide = media->to_hide(frame.index);
-      for (const Detection& d : hide) stats.detections[d.cls]++;
+      tally.add_frame(hide);
       redact_frame(redactor, frame, hide);
       sink->write(frame);
       ++frames;
@@ -92,6 +115,7 @@ void render_file(const std::string& input, const std::string& output, const std:
     throw Error(std::string(ex.what()) + "; nothing written");
   }
   sink->finish();
+  tally.add_to(stats);
   stats.frames += frames;
   stats.files++;
   if (progress) progress->on_file_end();

@@ -178,7 +178,7 @@ TEST_F(Review, RefusesASidecarOfAnotherInput) {
 // Chromium (exclude a person by clicking, draw a missed object on two
 // frames, save), then `veil render` of the saved sidecar.
 TEST_F(Review, InTheBrowserThenRender) {
-  const auto lines = test::read_jsonl(dir_ / "s.jsonl");
+  const auto lines = test::read_sidecar_frames(dir_ / "s.jsonl");
   const int frame = 12, step = 8;
   // The person on the right at `frame`: every detector box on them.
   const json* right = nullptr;

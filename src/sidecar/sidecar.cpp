@@ -53,6 +53,70 @@ cv::Rect2f box(const json& j, const std::string& field) {
   return cv::Rect2f(float(x), float(y), float(w), float(h));
 }
 
+std::vector<cv::Point2f> corners(const json& c, const std::string& field) {
+  if (!c.is_array() || c.size() != 4) field_error(field, "expected four [x, y] points, got " + c.dump());
+  std::vector<cv::Point2f> out;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    if (!c[i].is_array() || c[i].size() != 2) field_error(f, "expected [x, y], got " + c[i].dump());
+    out.emplace_back(float(number(c[i][0], f + "[0]")), float(number(c[i][1], f + "[1]")));
+  }
+  return out;
+}
+
+float score(const json& j, const std::string& field) {
+  const double s = number(j, field);
+  if (s < 0 || s > 1) field_error(field, "expected a number from 0 to 1, got " + j.dump());
+  return float(s);
+}
+
+std::string text(const json& j, const std::string& field) {
+  if (!j.is_string()) field_error(field, "expected a string, got " + j.dump());
+  return j.get<std::string>();
+}
+
+// One model's sighting of a fused object: {"model", "score", "box", "corners"?}.
+Sighting sighting(const json& j, const std::string& field) {
+  if (!j.is_object()) field_error(field, "expected an object, got " + j.dump());
+  Sighting s;
+  if (!j.contains("model")) field_error(field + ".model", "missing");
+  s.model = text(j["model"], field + ".model");
+  if (!j.contains("box")) field_error(field + ".box", "missing");
+  s.box = box(j["box"], field + ".box");
+  if (j.contains("score")) s.score = score(j["score"], field + ".score");
+  if (j.contains("corners")) s.corners = corners(j["corners"], field + ".corners");
+  return s;
+}
+
+// A provenance header line: {"veil", "file", "written", "models", "options",
+// "input": {"bytes", "frames", ...}}. Only what render compares is read;
+// the rest is kept as written.
+SidecarHeader header(const json& line) {
+  for (const char* key : {"detections", "track"}) {
+    if (line.contains(key)) field_error(key, "not on a header line (one with \"veil\")");
+  }
+  SidecarHeader h;
+  h.veil = text(line["veil"], "veil");
+  if (!line.contains("written")) field_error("written", "missing (when the sidecar was written)");
+  text(line["written"], "written");
+  if (!line.contains("models") || !line["models"].is_array()) field_error("models", "expected the list of models used");
+  if (!line.contains("options") || !line["options"].is_object()) field_error("options", "expected the options used");
+  if (!line.contains("input")) field_error("input", "missing (the input the header describes)");
+  const json& in = line["input"];
+  if (!in.is_object()) field_error("input", "expected an object, got " + in.dump().substr(0, 60));
+  auto count = [&](const char* key) -> std::optional<std::int64_t> {
+    if (!in.contains(key) || in[key].is_null()) return std::nullopt;
+    if (!in[key].is_number_integer() || in[key].get<std::int64_t>() < 0) {
+      field_error(std::string("input.") + key, "expected an integer >= 0 or null, got " + in[key].dump());
+    }
+    return in[key].get<std::int64_t>();
+  };
+  h.bytes = count("bytes");
+  h.frames = count("frames");
+  h.line = line;
+  return h;
+}
+
 SidecarObject object(const json& j, const std::string& field) {
   if (!j.is_object()) field_error(field, "expected an object, got " + j.dump());
   SidecarObject o;
@@ -64,26 +128,18 @@ SidecarObject object(const json& j, const std::string& field) {
   d.cls = *cls;
   if (!j.contains("box")) field_error(field + ".box", "missing");
   d.box = box(j["box"], field + ".box");
-  if (j.contains("score")) {
-    const double s = number(j["score"], field + ".score");
-    if (s < 0 || s > 1) field_error(field + ".score", "expected a number from 0 to 1, got " + j["score"].dump());
-    d.score = float(s);
-  }
+  if (j.contains("score")) d.score = score(j["score"], field + ".score");
   if (j.contains("track")) d.track_id = track_id(j["track"], field + ".track");
-  if (j.contains("model")) {
-    if (!j["model"].is_string()) field_error(field + ".model", "expected a string, got " + j["model"].dump());
-    d.model = j["model"].get<std::string>();
-  }
+  if (j.contains("model")) d.model = text(j["model"], field + ".model");
   d.predicted = flag(j, "predicted", field + ".predicted");
   o.excluded = flag(j, "excluded", field + ".excluded");
-  if (j.contains("corners")) {
-    const json& c = j["corners"];
-    if (!c.is_array() || c.size() != 4) field_error(field + ".corners", "expected four [x, y] points, got " + c.dump());
-    for (std::size_t i = 0; i < 4; ++i) {
-      const std::string f = field + ".corners[" + std::to_string(i) + "]";
-      if (!c[i].is_array() || c[i].size() != 2) field_error(f, "expected [x, y], got " + c[i].dump());
-      d.corners.emplace_back(float(number(c[i][0], f + "[0]")), float(number(c[i][1], f + "[1]")));
+  if (j.contains("corners")) d.corners = corners(j["corners"], field + ".corners");
+  if (j.contains("found_by")) {
+    const json& members = j["found_by"];
+    if (!members.is_array() || members.size() < 2) {
+      field_error(field + ".found_by", "expected a list of two or more models' sightings, got " + members.dump().substr(0, 60));
     }
+    for (std::size_t i = 0; i < members.size(); ++i) d.found_by.push_back(sighting(members[i], field + ".found_by[" + std::to_string(i) + "]"));
   }
   if (j.contains("source")) {
     const json& s = j["source"];
@@ -124,6 +180,13 @@ Sidecar Sidecar::parse(std::istream& in, const std::string& name) {
       if (!line.is_object()) field_error("", "expected a JSON object, got " + line.dump().substr(0, 60));
       SidecarMedia& media = sidecar.media_[file_of(line)];
       media.file_ = line["file"].get<std::string>();
+      if (line.contains("veil")) {
+        if (media.header_) field_error("veil", "a second header line for " + media.file_ + " (the first is on line " +
+                                                   std::to_string(media.header_line_) + ")");
+        media.header_ = header(line);
+        media.header_line_ = line_no;
+        continue;
+      }
       if (!line.contains("detections")) {
         // A track line: an edit that applies to a whole track.
         if (!line.contains("track")) field_error("detections", "missing (a line is a frame, with detections, or a track, with track)");

@@ -100,6 +100,43 @@ TEST(Sidecar, ErrorsNameTheLineAndTheField) {
             "s.jsonl:2: not valid JSON (a number out of range)");
 }
 
+std::string header_line(const std::string& input) {
+  return R"({"veil":"0.1.0","file":"c.mp4","written":"2026-12-04T14:00:00Z","models":[{"name":"yunet-face",)"
+         R"("file":"yunet/face_detection_yunet_2023mar.onnx","sha256":")" + std::string(64, 'a') +
+         R"(","licence":"MIT"}],"options":{"sweep":4},"input":)" + input + "}\n";
+}
+
+const std::string kFusedFace =
+    R"({"class":"face","score":0.9,"box":[10,10,20,20],"track":3,"model":"yunet-face","found_by":[)"
+    R"({"model":"yunet-face","score":0.9,"box":[10,10,20,20]},{"model":"retinaface-face","score":0.8,"box":[8,9,24,25]}]})";
+
+TEST(Sidecar, HeaderAndFusedObjectsAreRead) {
+  Sidecar s = parse(header_line(R"({"name":"c.mp4","bytes":1234,"width":64,"height":48,"frames":2,"duration":0.08})") +
+                    frame_line(0, kFusedFace) + frame_line(1, ""));
+  const SidecarMedia& m = *s.find("c.mp4");
+  ASSERT_TRUE(m.header());
+  EXPECT_EQ(m.header()->veil, "0.1.0");
+  EXPECT_EQ(m.header()->bytes, 1234);
+  EXPECT_EQ(m.header()->frames, 2);
+  EXPECT_EQ(m.frames().size(), 2u);
+  const Detections hide = m.to_hide(0);
+  ASSERT_EQ(hide.size(), 1u);
+  ASSERT_EQ(hide[0].found_by.size(), 2u);
+  EXPECT_EQ(hide[0].found_by[1].model, "retinaface-face");
+  EXPECT_FLOAT_EQ(hide[0].found_by[1].score, 0.8f);
+  EXPECT_EQ(hide[0].found_by[1].box, cv::Rect2f(8, 9, 24, 25));
+
+  // A sidecar made before headers has none, and reads as before.
+  EXPECT_FALSE(parse(frame_line(0, "")).find("c.mp4")->header());
+  EXPECT_EQ(error_for(header_line(R"({"name":"c.mp4","frames":-3})") + frame_line(0, "")),
+            "s.jsonl:1: input.frames: expected an integer >= 0 or null, got -3");
+  EXPECT_EQ(error_for(header_line(R"({"name":"c.mp4"})") + header_line(R"({"name":"c.mp4"})")),
+            "s.jsonl:2: veil: a second header line for c.mp4 (the first is on line 1)");
+  EXPECT_EQ(error_for(frame_line(0, R"({"class":"face","box":[1,2,3,4],"found_by":[{"model":"a","box":[1,2,3,4]}]})")),
+            "s.jsonl:1: detections[0].found_by: expected a list of two or more models' sightings, got "
+            R"([{"box":[1,2,3,4],"model":"a"}])");
+}
+
 // docs/sidecar.schema.json (what other tools read) and Veil's reader accept
 // and refuse the same lines.
 TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
@@ -124,7 +161,9 @@ TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
       frame_line(0, R"({"class":"face","score":0.9,"box":[10,10,20,20],"track":3,"model":"yunet-face","predicted":true},)"
                     R"({"class":"plate","score":0.7,"box":[90,60,40,12],"corners":[[90,60],[130,60],[130,72],[90,72]],"excluded":true})") +
       frame_line(1, R"({"class":"face","box":[1,2,3,4],"track":900,"source":"manual"})") +
-      R"({"file":"c.mp4","track":3,"excluded":true})" + "\n" + R"({"file":"c.mp4","index":2,"pts":null,"detections":[]})" + "\n";
+      R"({"file":"c.mp4","track":3,"excluded":true})" + "\n" + R"({"file":"c.mp4","index":2,"pts":null,"detections":[]})" + "\n" +
+      header_line(R"({"name":"c.mp4","bytes":1234,"width":64,"height":48,"frames":3,"duration":null})") +
+      frame_line(3, kFusedFace);
   EXPECT_TRUE(reader_accepts(good));
   EXPECT_TRUE(schema_accepts(good));
   for (const std::string bad : {
@@ -140,6 +179,14 @@ TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
            std::string(R"({"file":"c.mp4","index":-1,"detections":[]})") + "\n",
            std::string(R"({"file":"c.mp4","track":-2,"excluded":true})") + "\n",
            std::string(R"({"file":"c.mp4","excluded":true})") + "\n",
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"model":"a","box":[1,2,3,4]}]})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"box":[1,2,3,4]},{"model":"b","box":[1,2,3,4]}]})"),
+           frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"model":"a","box":[1,2,3]},{"model":"b","box":[1,2,3,4]}]})"),
+           header_line(R"({"name":"c.mp4","frames":-3})"),
+           header_line("[]"),
+           std::string(R"({"veil":"0.1.0","file":"c.mp4","written":"x","models":[],"options":{}})") + "\n",
+           std::string(R"({"veil":"0.1.0","file":"c.mp4","written":"x","models":[],"options":{},"input":{"name":"c"},"detections":[]})") + "\n",
+           std::string(R"({"veil":"0.1.0","file":"c.mp4","written":"x","models":[],"options":{},"input":{"name":"c"},"track":3})") + "\n",
        }) {
     EXPECT_FALSE(reader_accepts(bad)) << bad;
     EXPECT_FALSE(schema_accepts(bad)) << bad;

@@ -13,17 +13,41 @@ namespace {
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 }  // namespace
 
+namespace {
+cv::Rect2f rounded(const cv::Rect2f& b) {
+  return cv::Rect2f(float(round2(b.x)), float(round2(b.y)), float(round2(b.width)), float(round2(b.height)));
+}
+void round_points(std::vector<cv::Point2f>& points) {
+  for (auto& p : points) p = cv::Point2f(float(round2(p.x)), float(round2(p.y)));
+}
+nlohmann::json box_json(const cv::Rect2f& b) { return {round2(b.x), round2(b.y), round2(b.width), round2(b.height)}; }
+nlohmann::json corners_json(const std::vector<cv::Point2f>& corners) {
+  nlohmann::json pts = nlohmann::json::array();
+  for (const auto& p : corners) pts.push_back({round2(p.x), round2(p.y)});
+  return pts;
+}
+double round_score(float s) { return std::round(s * 1000.0) / 1000.0; }
+}  // namespace
+
 void round_to_sidecar_precision(Detections& detections) {
   for (Detection& d : detections) {
-    d.box = cv::Rect2f(float(round2(d.box.x)), float(round2(d.box.y)), float(round2(d.box.width)),
-                       float(round2(d.box.height)));
-    for (auto& p : d.corners) p = cv::Point2f(float(round2(p.x)), float(round2(p.y)));
+    d.box = rounded(d.box);
+    round_points(d.corners);
+    for (Sighting& s : d.found_by) {
+      s.box = rounded(s.box);
+      round_points(s.corners);
+    }
   }
 }
 
 SidecarWriter::SidecarWriter(const std::string& path, const StorageOptions& storage)
     : out_(open_output_file(path, storage)), stream_(out_->temp_path()) {
   if (!stream_) throw Error("cannot write detections file " + path);
+}
+
+void SidecarWriter::write_header(const nlohmann::ordered_json& header) {
+  stream_ << header.dump() << '\n';
+  if (!stream_) throw Error("write error on detections file " + out_->destination());
 }
 
 void SidecarWriter::write(const std::string& file, const Frame& frame, const Detections& detections) {
@@ -35,15 +59,20 @@ void SidecarWriter::write(const std::string& file, const Frame& frame, const Det
   for (const auto& d : detections) {
     nlohmann::json j;
     j["class"] = to_string(d.cls);
-    j["score"] = std::round(d.score * 1000.0) / 1000.0;
-    j["box"] = {round2(d.box.x), round2(d.box.y), round2(d.box.width), round2(d.box.height)};
+    j["score"] = round_score(d.score);
+    j["box"] = box_json(d.box);
     if (!d.model.empty()) j["model"] = d.model;
     if (d.track_id >= 0) j["track"] = d.track_id;
     if (d.predicted) j["predicted"] = true;
-    if (!d.corners.empty()) {
-      nlohmann::json pts = nlohmann::json::array();
-      for (const auto& p : d.corners) pts.push_back({round2(p.x), round2(p.y)});
-      j["corners"] = pts;
+    if (!d.corners.empty()) j["corners"] = corners_json(d.corners);
+    if (!d.found_by.empty()) {
+      nlohmann::json members = nlohmann::json::array();
+      for (const Sighting& s : d.found_by) {
+        nlohmann::json m = {{"model", s.model}, {"score", round_score(s.score)}, {"box", box_json(s.box)}};
+        if (!s.corners.empty()) m["corners"] = corners_json(s.corners);
+        members.push_back(std::move(m));
+      }
+      j["found_by"] = std::move(members);
     }
     dets.push_back(std::move(j));
   }

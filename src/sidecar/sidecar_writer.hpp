@@ -6,11 +6,15 @@
 //      "corners": [[x, y], ...]}]}
 // "pts" is null for still images; "track" and "corners" appear when known;
 // "predicted": true marks a box the tracker added (a detector gap, or
-// before the first detection) rather than one a detector found.
+// before the first detection) rather than one a detector found; "found_by"
+// lists each model's box of an object several models found. Each input's
+// frame lines follow its provenance header line.
 // The file appears at its path only when the run completes.
 #include "io/output_file.hpp"
 #include "veil/core/detection.hpp"
 #include "veil/core/frame.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -28,6 +32,9 @@ class SidecarWriter {
  public:
   // `path` is a local path or an object URL (see open_output_file).
   explicit SidecarWriter(const std::string& path, const StorageOptions& storage = {});
+  // A provenance header line (see pipeline/provenance.hpp): written before
+  // the frame lines of the input it describes.
+  void write_header(const nlohmann::ordered_json& header);
   void write(const std::string& file, const Frame& frame, const Detections& detections);
   void finish();
 

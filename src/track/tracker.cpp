@@ -37,10 +37,15 @@ Detection extrapolate(const Detection& seen, cv::Point2f velocity, cv::Point2f s
   w *= g;
   h *= g;
 
+  // Every point of the object (corners, each model's box) keeps its place
+  // relative to the box as the box moves and scales.
+  auto move = [&](cv::Point2f p) { return c + cv::Point2f((p.x - c0.x) * (w / w0), (p.y - c0.y) * (h / h0)); };
   Detection d = seen;
   d.box = cv::Rect2f(c.x - w / 2, c.y - h / 2, w, h);
-  for (auto& p : d.corners) {
-    p = c + cv::Point2f((p.x - c0.x) * (w / w0), (p.y - c0.y) * (h / h0));
+  for (auto& p : d.corners) p = move(p);
+  for (Sighting& s : d.found_by) {
+    s.box = cv::Rect2f(move(s.box.tl()), move(s.box.br()));
+    for (auto& p : s.corners) p = move(p);
   }
   d.predicted = true;
   return d;

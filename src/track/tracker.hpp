@@ -29,9 +29,10 @@ struct Track {
 };
 
 // `seen` moved by `frames` frames along the given motion (negative = back
-// in time) and grown by `growth` per frame of distance. Plate corners follow
-// the same move and scale. The width and height stay within a factor 2 of
-// `seen`'s so that a noisy size velocity cannot collapse or blow up the box.
+// in time) and grown by `growth` per frame of distance. Plate corners and
+// each model's box (found_by) follow the same move and scale. The width and
+// height stay within a factor 2 of `seen`'s so that a noisy size velocity
+// cannot collapse or blow up the box.
 Detection extrapolate(const Detection& seen, cv::Point2f velocity, cv::Point2f size_velocity,
                       float frames, float growth);
 

@@ -15,6 +15,8 @@ struct SourceInfo {
   int height = 0;
   bool is_video = false;
   std::optional<std::int64_t> frame_count;  // best estimate, for progress only
+  std::optional<double> duration_seconds;   // video: as the container says
+  std::optional<std::int64_t> bytes;        // size of the file or object; none for a stream
 };
 
 class FrameSource {

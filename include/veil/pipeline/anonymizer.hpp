@@ -6,8 +6,11 @@
 #include "veil/redact/redactor.hpp"
 #include "veil/track/tracking_options.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,13 +45,26 @@ struct AnonymizeOptions {
 struct RunStats {
   std::int64_t files = 0;
   std::int64_t frames = 0;
-  std::map<ObjectClass, std::int64_t> detections;  // found by a detector
-  std::int64_t tracked = 0;  // extra boxes from tracking (gaps, look-ahead)
+  // Objects hidden, by class: one per track, whichever models found it and
+  // however many frames it spans; an untracked box (a still image, or
+  // --no-tracking) is an object of its own.
+  std::map<ObjectClass, std::int64_t> objects;
+  // Boxes hidden, one per object per frame: found by a detector (models
+  // fused), and added by tracking (gaps, look-ahead).
+  std::map<ObjectClass, std::int64_t> detections;
+  std::int64_t tracked = 0;
+  std::int64_t frames_with_objects = 0;  // frames with at least one box
   double seconds = 0;
   std::vector<std::string> failures;  // one message per input that failed
   // One message per video cut short (see FrameSource::frames_missing): its
   // output holds every frame that decoded, each analysed and redacted.
   std::vector<std::string> truncated;
+
+  std::int64_t boxes() const;  // every box hidden: detections and tracked
+  // {"files", "frames", "objects": {class: n}, "boxes", "detected_boxes":
+  // {class: n}, "tracked_boxes", "frames_with_objects", "seconds",
+  // "failures": [...], "truncated": [...]}; every class of `classes` appears.
+  nlohmann::json to_json(const std::set<ObjectClass>& classes) const;
 };
 
 // Told about progress; the CLI draws a bar with it. Called from the thread

@@ -6,6 +6,7 @@
 // that passes of the next frame can start while the last pass of this one
 // is still running.
 #include "veil/detect/detector.hpp"
+#include "veil/models/model_manifest.hpp"
 #include "veil/models/model_store.hpp"
 
 #include <condition_variable>
@@ -27,7 +28,8 @@ struct DetectionOptions {
   std::optional<float> face_threshold;   // none: the detector's recall-first default
   std::optional<float> plate_threshold;
   // The models (manifest names) that look for each class; every one runs,
-  // and each keeps its own boxes (no suppression across models). Models
+  // and boxes of different models on one object are fused into one
+  // detection (see Detection::found_by). Models
   // whose licence forbids commercial use are refused unless
   // allow_noncommercial.
   std::vector<std::string> face_models{"yunet-face", "retinaface-face"};
@@ -51,6 +53,11 @@ struct SweepStep {
 
 // Makes the set of detectors an analyzer runs.
 using DetectorFactory = std::function<std::vector<DetectorPtr>()>;
+
+// The manifest entries of the models `options` chooses, faces first. Throws
+// veil::Error for an unknown model, one of the wrong class or family, or a
+// non-commercial one not allowed.
+std::vector<ModelEntry> lineup_models(const DetectionOptions& options);
 
 // Veil's detectors for `options`, the models resolved (and verified) through
 // `store` now. Throws veil::Error for an unknown model, one of the wrong

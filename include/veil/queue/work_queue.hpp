@@ -67,6 +67,9 @@ struct QueueStatus {
   std::int64_t done = 0;     // distinct jobs finished
   std::int64_t failed = 0;   // distinct jobs in the dead-letter subject and never finished
   std::int64_t workers = 0;  // pull requests waiting: idle workers
+  // Over the finished jobs: objects hidden by class, and boxes.
+  std::map<std::string, std::int64_t> objects;
+  std::int64_t boxes = 0;
   std::vector<nlohmann::json> failures;  // their records: input, error, ...
   nlohmann::json to_json() const;
 };
@@ -89,7 +92,8 @@ std::unique_ptr<WorkQueue> connect_work_queue(const QueueOptions& options);
 // What a job did, for its result record.
 struct JobReport {
   std::int64_t frames = 0;
-  std::map<std::string, std::int64_t> detections;  // by class
+  std::map<std::string, std::int64_t> objects;  // by class: tracks, one per face or plate
+  std::int64_t boxes = 0;                        // boxes hidden, over all frames
   double seconds = 0;
 };
 

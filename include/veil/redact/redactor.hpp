@@ -1,7 +1,8 @@
 #pragma once
 // Hides detected objects in a frame. The hidden area is the detection grown
 // by a per-class scale, drawn as an ellipse, a box, or (for plates) the
-// plate's own four-corner outline.
+// plate's own four-corner outline. An object several models found hides the
+// union of that shape for each model's box (Detection::found_by).
 #include "veil/core/detection.hpp"
 
 #include <opencv2/core.hpp>

@@ -4,11 +4,16 @@
 // (or any editor) corrects it, `veil render` hides exactly what it says.
 // JSON Lines; the schema is docs/sidecar.schema.json. Two kinds of line:
 //
+//   header: {"veil": "0.1.0", "file": "clip.mp4", "models": [...], ...} (see SidecarHeader)
 //   frame: {"file": "clip.mp4", "index": 12, "pts": 0.48, "detections": [object, ...]}
 //   track: {"file": "clip.mp4", "track": 3, "excluded": true}
 //
 // An object: {"class": "face"|"plate", "score", "box": [x, y, w, h],
-// "corners"?, "track"?, "model"?, "predicted"?, "excluded"?, "source"?}.
+// "corners"?, "track"?, "model"?, "found_by"?, "predicted"?, "excluded"?,
+// "source"?}.
+//   - "found_by": [{"model", "score", "box", "corners"?}, ...]: each
+//     model's sighting of an object several models found; the union of
+//     their masks is hidden.
 //   - "excluded": true on an object, or on a track line for its whole track:
 //     not hidden.
 //   - "source": "manual" marks a keyframe a person placed; it needs a
@@ -17,6 +22,8 @@
 // Unknown fields are kept by editors and ignored by Veil.
 #include "veil/core/detection.hpp"
 #include "veil/storage/object_store.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <istream>
@@ -41,6 +48,18 @@ struct SidecarFrame {
   int line = 0;  // 1-based line number in the file, for messages
 };
 
+// A provenance header line, which anonymize writes before each input's
+// frame lines: {"veil": version, "file", "written", "models": [{"name",
+// "file", "sha256", "licence"}], "options": {...}, "input": {"name",
+// "bytes", "width", "height", "frames", "duration"}}. Sidecars written
+// before Veil had headers have none.
+struct SidecarHeader {
+  std::string veil;                    // the version that wrote it
+  std::optional<std::int64_t> bytes;   // the input's size, as anonymize read it
+  std::optional<std::int64_t> frames;  // its frame count, as the container said
+  nlohmann::json line;                 // the whole line, as written
+};
+
 // Everything a sidecar says about one input file.
 class SidecarMedia {
  public:
@@ -48,6 +67,8 @@ class SidecarMedia {
   // By frame index.
   const std::map<std::int64_t, SidecarFrame>& frames() const { return frames_; }
   bool track_excluded(int track) const { return excluded_tracks_.count(track) > 0; }
+  // The provenance header, when the sidecar has one for this file.
+  const std::optional<SidecarHeader>& header() const { return header_; }
 
   // What `veil render` hides in frame `index`: every object not excluded
   // (by itself or by its track) and every manual track's box at this frame,
@@ -62,6 +83,8 @@ class SidecarMedia {
     std::map<std::int64_t, cv::Rect2f> keyframes;
   };
   std::string file_;
+  std::optional<SidecarHeader> header_;
+  int header_line_ = 0;
   std::map<std::int64_t, SidecarFrame> frames_;
   std::set<int> excluded_tracks_;
   std::map<int, ManualTrack> manual_tracks_;

@@ -11,14 +11,15 @@ const $ = (id) => document.getElementById(id);
 const state = {
   info: null,
   lines: [],            // this input's sidecar lines, as the server sent them
+  header: null,         // the provenance header line (null in sidecars made before Veil wrote one)
   frames: new Map(),    // frame index -> frame line
   trackLines: new Map(),// track id -> track line ({"track", "excluded"})
-  tracks: new Map(),    // track id -> {id, cls, first, last, manual, keyframes: Map(index -> box)}
+  tracks: new Map(),    // track id -> {id, cls, first, last, manual, keyframes: Map(index -> box), models: Set}
   objectFrames: [],     // sorted indices of frames with at least one object
   index: 0,
-  // {tracks: [ids]}: a detector's tracks of one object (an ensemble's models
-  // each keep a track on the same face), or one manual track; or {frame, i}:
-  // one object without a track.
+  // {tracks: [ids]}: a detector's track of one object (in sidecars made
+  // before models' boxes were fused, each model's tracks on it), or one
+  // manual track; or {frame, i}: one object without a track.
   selected: null,
   drawing: false,
   drag: null,           // {x0, y0, x1, y1} in video pixels while drawing
@@ -48,8 +49,10 @@ function reindex() {
   state.frames = new Map();
   state.trackLines = new Map();
   state.tracks = new Map();
+  state.header = null;
   for (const line of state.lines) {
-    if (Array.isArray(line.detections)) state.frames.set(line.index, line);
+    if (line.veil !== undefined) state.header = line;
+    else if (Array.isArray(line.detections)) state.frames.set(line.index, line);
     else if (line.track !== undefined) state.trackLines.set(line.track, line);
   }
   const withObjects = [];
@@ -59,9 +62,10 @@ function reindex() {
       if (d.track === undefined) continue;
       let t = state.tracks.get(d.track);
       if (!t) {
-        t = { id: d.track, cls: d.class, first: index, last: index, manual: false, keyframes: new Map() };
+        t = { id: d.track, cls: d.class, first: index, last: index, manual: false, keyframes: new Map(), models: new Set() };
         state.tracks.set(d.track, t);
       }
+      for (const m of modelsOf(d)) t.models.add(m);
       t.first = Math.min(t.first, index);
       t.last = Math.max(t.last, index);
       if (d.source === 'manual') {
@@ -76,6 +80,12 @@ function reindex() {
     for (let i = t.first; i <= t.last; i++) if (state.frames.has(i)) withObjects.push(i);
   }
   state.objectFrames = [...new Set(withObjects)].sort((a, b) => a - b);
+}
+
+// The models that found a detector object in its frame.
+function modelsOf(d) {
+  if (Array.isArray(d.found_by)) return d.found_by.map((m) => m.model);
+  return d.model !== undefined && d.source !== 'manual' ? [d.model] : [];
 }
 
 function trackExcluded(id) {
@@ -132,12 +142,13 @@ function iou(a, b) {
   return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h);
 }
 
-// What clicking `hit` selects: a detector object's track together with the
-// other detector tracks on the same object in this frame (boxes overlapping
-// by IoU > 0.3), so that excluding a person excludes every model's track
-// of them; a manual track alone; an untracked object alone.
+// What clicking `hit` selects: its track (Veil fuses the models' boxes of
+// one object into one track). In a sidecar made before that (no header
+// line), each model kept its own track of a face: there the other detector
+// tracks on the same object in this frame (boxes overlapping by IoU > 0.3)
+// are selected with it, so that excluding a person excludes all of them.
 function selectionFor(hit) {
-  if (!hit.ref.tracks || hit.kind !== 'detector') return hit.ref;
+  if (!hit.ref.tracks || hit.kind !== 'detector' || state.header) return hit.ref;
   const ids = new Set(hit.ref.tracks);
   for (const o of objectsAt(state.index)) {
     if (o.kind === 'detector' && o.d.track !== undefined && o.d.class === hit.d.class && iou(o.box, hit.box) > 0.3) ids.add(o.d.track);
@@ -303,6 +314,7 @@ function describe() {
     const rows = tracks.length
       ? [['tracks', tracks.map((t) => '#' + t.id).join(', ')], ['class', tracks[0].cls],
          ['source', manual ? 'manual (' + manual.keyframes.size + ' keyframes)' : 'detector'],
+         ...(manual ? [] : [['found by', [...new Set(tracks.flatMap((t) => [...t.models]))].sort().join(', ') || '?']]),
          ['frames', Math.min(...tracks.map((t) => t.first)) + ' to ' + Math.max(...tracks.map((t) => t.last))],
          ['hidden by render', excluded ? 'no (excluded)' : 'yes']]
       : [['object', 'frame ' + s.frame + ', no track'], ['hidden by render', excluded ? 'no (excluded)' : 'yes']];
@@ -313,7 +325,8 @@ function describe() {
   list.replaceChildren();
   if (objs.length) {
     const tbl = table(objs.map((o) => [o.d.class + (o.d.track !== undefined ? ' #' + o.d.track : ''),
-      o.kind === 'detector' ? Number(o.d.score ?? 0).toFixed(2) : o.kind]));
+      o.kind === 'detector' ? Number(o.d.score ?? 0).toFixed(2) : o.kind,
+      o.kind === 'detector' ? (o.d.predicted ? 'tracked' : modelsOf(o.d).join('+')) : '']));
     [...tbl.rows].forEach((row, k) => {
       const o = objs[k];
       if (o.excluded) row.classList.add('excluded');
@@ -493,7 +506,8 @@ async function main() {
   $('frame-number').max = String(state.info.frames - 1);
   setup();
   showFrame(0);
-  setStatus(state.objectFrames.length + ' frames with objects, ' + state.tracks.size + ' tracks');
+  const made = state.header ? '; made by Veil ' + state.header.veil + (state.header.written ? ' on ' + state.header.written : '') : '';
+  setStatus(state.objectFrames.length + ' frames with objects, ' + state.tracks.size + ' objects (tracks)' + made);
 }
 
 main();
