@@ -11,6 +11,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <set>
+#include <tuple>
 #include <thread>
 
 namespace veil {
@@ -100,13 +102,37 @@ class VeilFleet : public ::testing::Test {
     while (source.read(f)) ++n;
     return n;
   }
+  // Objects the sidecars list, by class: one per track of a file, and one
+  // per untracked box (a photo's).
+  static nlohmann::json objects_in(const std::vector<fs::path>& sidecars) {
+    std::set<std::tuple<std::string, std::string, int>> tracks;
+    std::map<std::string, int> untracked;
+    for (const auto& p : sidecars) {
+      std::ifstream in(p);
+      for (std::string l; std::getline(in, l);) {
+        auto j = nlohmann::json::parse(l);
+        if (!j.contains("detections")) continue;
+        for (const auto& d : j["detections"]) {
+          if (d.contains("track")) {
+            tracks.emplace(j["file"], d["class"], d["track"].get<int>());
+          } else {
+            ++untracked[d["class"]];
+          }
+        }
+      }
+    }
+    nlohmann::json out = untracked;
+    for (const auto& [file, cls, id] : tracks) out[cls] = out.value(cls, 0) + 1;
+    return out;
+  }
+
   static std::map<std::string, nlohmann::json> detections_by_file(const std::vector<fs::path>& sidecars) {
     std::map<std::string, nlohmann::json> out;
     for (const auto& p : sidecars) {
       std::ifstream in(p);
       for (std::string l; std::getline(in, l);) {
         auto j = nlohmann::json::parse(l);
-        out[j["file"].get<std::string>()].push_back(j["detections"]);
+        if (j.contains("detections")) out[j["file"].get<std::string>()].push_back(j["detections"]);
       }
     }
     return out;
@@ -168,6 +194,9 @@ TEST_F(VeilFleet, ThreeWorkersDoEveryJobOnceAsAnonymizeWouldAndDeadLetterThePois
   }
   ASSERT_EQ(sidecars.size(), 24u);
   EXPECT_EQ(detections_by_file(sidecars), detections_by_file({dir_ / "local.jsonl"}));
+  // `veil status` counts the objects the done jobs hid, as their sidecars list them.
+  EXPECT_EQ(st["objects"], objects_in(sidecars)) << st.dump().substr(0, 2000);
+  EXPECT_GT(st["objects"].value("face", 0), 20);
   std::vector<std::string> outputs;
   for (const auto& name : visible_files(dir_ / "out")) {
     if (fs::path(name).extension() != ".jsonl") outputs.push_back(name);

@@ -216,6 +216,35 @@ TEST_F(Render, ExcludingAFaceTrackOnAClipLeavesThatFaceVisibleAndNoOther) {
   EXPECT_EQ(others_hidden, others) << "other faces left visible";
 }
 
+// A sidecar written by Veil 0.1.0 before models' boxes were fused and before
+// the provenance header (one track per model on each face; kept in
+// testdata) still renders, every box it lists hidden.
+TEST_F(Render, ASidecarFromBeforeFusionAndHeadersStillRenders) {
+  const fs::path old = fs::path(VEIL_SOURCE_DIR) / "src/render/testdata/head-pose-sidecar-0.1.0-before-fusion.jsonl";
+  ASSERT_EQ(veil("render " + q(kFaceClip) + " --detections " + q(old) + " -o " + q(dir_ / "r.mkv") +
+                 " --mode fill --crf 0 --preset ultrafast"),
+            0)
+      << output_;
+  EXPECT_EQ(output_.find("warning"), std::string::npos) << output_;
+  const auto lines = test::read_sidecar_frames(old);
+  const auto input = test::decode_frames(kFaceClip);
+  const auto rendered = test::decode_frames(dir_ / "r.mkv");
+  ASSERT_EQ(rendered.size(), lines.size());
+  int boxes = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    for (const auto& d : lines[i]["detections"]) {
+      const auto& b = d["box"];
+      const cv::Rect inner = cv::Rect(int(b[0].get<float>() + b[2].get<float>() / 4), int(b[1].get<float>() + b[3].get<float>() / 4),
+                                      int(b[2].get<float>() / 2), int(b[3].get<float>() / 2)) &
+                             cv::Rect(0, 0, input[i].cols, input[i].rows);
+      if (inner.area() == 0) continue;
+      ++boxes;
+      EXPECT_GT(test::mean_abs_diff(rendered[i], input[i], inner), 20) << "frame " << i << " box " << d["box"].dump();
+    }
+  }
+  EXPECT_GT(boxes, 200);
+}
+
 TEST_F(Render, ManualKeyframesHideTheInterpolatedAreaOnEveryFrameBetween) {
   ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "n.mp4") + " --detections " + q(dir_ / "s.jsonl") +
                  " --mode none --preset ultrafast -q"),

@@ -54,6 +54,9 @@ async function main() {
     await page.mouse.click(cx, cy);
     const selection = await page.textContent('#selection');
     if (!selection.includes('#' + args.track)) fail('clicking the box did not select track ' + args.track + ': ' + selection);
+    // One object, one track: the row names both face models, and no other track.
+    if (!selection.includes('retinaface-face, yunet-face')) fail('the selection does not name the models that found it: ' + selection);
+    if ((selection.match(/#\d+/g) || []).length !== 1) fail('more than one track selected: ' + selection);
     await page.keyboard.press('x');
     await page.waitForSelector('#status.dirty');
     if ((await page.textContent('#toggle-exclude')) !== 'Include') fail('the track is not shown as excluded');

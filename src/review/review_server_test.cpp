@@ -127,20 +127,22 @@ TEST_F(Review, ChecksEditsPreviewsThemAndSavesWithABackup) {
   httplib::Client c("127.0.0.1", server->port());
 
   auto lines = json::parse(c.Get("/api/sidecar", auth)->body);
-  ASSERT_EQ(lines.size(), 56u);
+  ASSERT_EQ(lines.size(), 57u);  // the provenance header and 56 frames
+  ASSERT_TRUE(lines[0].contains("veil"));
   // A malformed edit is refused with its line and field, and changes nothing.
   json bad = lines;
-  bad[3]["detections"][0]["box"] = {1, 2};
+  bad[4]["detections"][0]["box"] = {1, 2};
   auto refused = c.Put("/api/sidecar", auth, bad.dump(), "application/json");
   EXPECT_EQ(refused->status, 400);
-  EXPECT_NE(refused->body.find("edited sidecar:4: detections[0].box: expected [x, y, width, height]"), std::string::npos)
+  EXPECT_NE(refused->body.find("edited sidecar:5: detections[0].box: expected [x, y, width, height]"), std::string::npos)
       << refused->body;
 
   // Exclude every track: the preview of frame 20 is then the frame itself.
   json edited = lines;
   std::set<int> tracks;
   for (const auto& l : lines)
-    for (const auto& d : l["detections"]) tracks.insert(d["track"].get<int>());
+    if (l.contains("detections"))
+      for (const auto& d : l["detections"]) tracks.insert(d["track"].get<int>());
   for (int t : tracks) edited.push_back({{"file", kFaceClip.filename().string()}, {"track", t}, {"excluded", true}});
   const std::string hidden = c.Get("/api/preview/20", auth)->body;
   const std::string plain = c.Get("/api/frame/20", auth)->body;
@@ -154,6 +156,7 @@ TEST_F(Review, ChecksEditsPreviewsThemAndSavesWithABackup) {
   EXPECT_EQ(read_text(dir_ / "s.jsonl.bak"), original);
   const Sidecar reread = Sidecar::load((dir_ / "s.jsonl").string());
   for (int t : tracks) EXPECT_TRUE(reread.find(kFaceClip.filename().string())->track_excluded(t));
+  EXPECT_TRUE(reread.find(kFaceClip.filename().string())->header()) << "the provenance header survives a save";
 }
 
 TEST_F(Review, RefusesAPortInUse) {
