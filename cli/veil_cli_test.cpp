@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 
@@ -38,11 +39,21 @@ class VeilCli : public ::testing::Test {
     return n;
   }
 
+  // A sidecar's frame lines; its provenance header is read_header()'s.
   static std::vector<nlohmann::json> read_jsonl(const fs::path& p) {
     std::vector<nlohmann::json> lines;
     std::ifstream in(p);
-    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    for (std::string l; std::getline(in, l);) {
+      auto j = nlohmann::json::parse(l);
+      if (j.contains("detections")) lines.push_back(std::move(j));
+    }
     return lines;
+  }
+  static nlohmann::ordered_json read_header(const fs::path& p) {
+    std::ifstream in(p);
+    std::string first;
+    std::getline(in, first);
+    return nlohmann::ordered_json::parse(first);
   }
 
   fs::path dir_;
@@ -88,10 +99,33 @@ TEST_F(VeilCli, AnonymizesARealVideoWithSidecarAndSummary) {
   }
   // Two people face the camera through the whole clip.
   EXPECT_GT(with_face, frames * 9 / 10) << with_face << " of " << frames;
-  // Summary line: frames, detections per class, time, fps.
+  // Summary line: frames, objects per class (the woman and the man), boxes, time, fps.
   EXPECT_TRUE(std::regex_search(output_, std::regex("veil: 1 file, " + std::to_string(frames) +
-                                                    " frames, \\d+ faces, \\d+ plates( \\(\\+\\d+ tracked\\))?, [0-9.]+ s, [0-9.]+ fps")))
+                                                    " frames: 2 faces and 0 plates \\(objects\\); \\d+ boxes in \\d+ frames"
+                                                    "( \\(\\d+ from tracking\\))?, [0-9.]+ s, [0-9.]+ fps")))
       << output_;
+  // The provenance header: which Veil, models, options and input made it.
+  const nlohmann::ordered_json header = read_header(side);
+  EXPECT_EQ(header.begin().key(), "veil");
+  EXPECT_EQ(header["file"], kFaceClip.filename().string());
+  EXPECT_EQ(header["input"]["frames"], frames);
+  EXPECT_EQ(header["input"]["bytes"], std::int64_t(fs::file_size(kFaceClip)));
+  EXPECT_EQ(header["input"]["width"], 480);
+  EXPECT_EQ(header["options"]["mode"], "fill");
+  EXPECT_EQ(header["options"]["sweep"], 4);
+  ASSERT_EQ(header["models"].size(), 4u);
+  EXPECT_EQ(header["models"][0]["name"], "yunet-face");
+  EXPECT_EQ(header["models"][0]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(header["models"][0]["licence"].get<std::string>().empty());
+
+  // --json: the same counts as one object on stdout.
+  ASSERT_EQ(veil("anonymize " + q(kFaceClip) + " -o " + q(dir_ / "j.mp4") + " --mode none --preset ultrafast --json"), 0)
+      << output_;
+  const nlohmann::json summary = nlohmann::json::parse(output_.substr(output_.find('{')));
+  EXPECT_EQ(summary["frames"], frames);
+  EXPECT_EQ(summary["objects"]["face"], 2);
+  EXPECT_EQ(summary["objects"]["plate"], 0);
+  EXPECT_GT(summary["boxes"].get<int>(), frames);
 
   // The face areas really are filled in the encoded output.
   VideoSource result(out);
@@ -164,10 +198,14 @@ TEST_F(VeilCli, DashcamPlatesAndTargetsSelection) {
   for (const auto& line : read_jsonl(side)) {
     for (const auto& d : line["detections"]) {
       EXPECT_EQ(d["class"], "plate");
-      // Each detection names its model, one of the default plate line-up.
-      const std::string model = d.value("model", "");
-      EXPECT_TRUE(model == "hyperlpr3-plate-320" || model == "yolov8-plate") << d.dump();
-      by_yolo += model == "yolov8-plate";
+      // Each detection names its model, one of the default plate line-up,
+      // and every model's box when both found the plate.
+      std::vector<std::string> models{d.value("model", "")};
+      for (const auto& m : d.value("found_by", nlohmann::json::array())) models.push_back(m["model"]);
+      for (const std::string& model : models) {
+        EXPECT_TRUE(model == "hyperlpr3-plate-320" || model == "yolov8-plate") << d.dump();
+      }
+      by_yolo += std::count(models.begin(), models.end(), "yolov8-plate") > 0;
     }
   }
   EXPECT_GT(by_yolo, 0);  // the far US plates: HyperLPR3 finds none of them
