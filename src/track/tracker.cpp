@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 #include <tuple>
 
 namespace veil {
@@ -88,10 +90,38 @@ float Tracker::match_score(const Track& t, const Detection& d) const {
   return 1.f - dist / tolerance;  // in [0, 1]
 }
 
+namespace {
+
+// The box `model` gave the object in detection `d`, if it found it there.
+std::optional<cv::Rect2f> box_by(const Detection& d, const std::string& model) {
+  if (d.found_by.empty()) return d.model == model ? std::optional(d.box) : std::nullopt;
+  for (const Sighting& s : d.found_by) {
+    if (s.model == model) return s.box;
+  }
+  return std::nullopt;
+}
+
+// Two boxes of the object, then and now, from one model where one model
+// found it both times: models place their boxes a little differently, and
+// a fused object's leading box changes hands between them, which read as
+// motion would throw the prediction off.
+std::pair<cv::Rect2f, cv::Rect2f> same_model_boxes(const Detection& then, const Detection& now) {
+  std::vector<std::string> models{now.model};
+  for (const Sighting& s : now.found_by) models.push_back(s.model);
+  for (const std::string& m : models) {
+    const auto a = box_by(then, m), b = box_by(now, m);
+    if (a && b) return {*a, *b};
+  }
+  return {then.box, now.box};
+}
+
+}  // namespace
+
 void Tracker::observe(Track& t, const Detection& d) {
   float dt = float(t.misses + 1);
-  cv::Point2f v = (centre(d.box) - centre(t.last.box)) / dt;
-  cv::Point2f sv((d.box.width - t.last.box.width) / dt, (d.box.height - t.last.box.height) / dt);
+  const auto [then, now] = same_model_boxes(t.last, d);
+  cv::Point2f v = (centre(now) - centre(then)) / dt;
+  cv::Point2f sv((now.width - then.width) / dt, (now.height - then.height) / dt);
   if (t.hits == 1) {
     // Second sighting: the first estimate there is.
     t.velocity = v;

@@ -25,6 +25,33 @@ const Detection* detection_at(const Detections& dets, cv::Point2f p) {
   return nullptr;
 }
 
+// A still face that two models box a little differently, the leading box
+// changing hands between them from frame to frame (fuse_models keeps the
+// best-scoring one): the track reads its motion from one model's boxes, so
+// it sees none, and its prediction stays on the face.
+TEST(Tracker, MotionComesFromOneModelsBoxesOfAFusedObject) {
+  Tracker tracker(TrackerOptions{});
+  const cv::Rect2f yunet(200, 100, 40, 48), retina(188, 92, 48, 60);
+  for (int f = 0; f < 6; ++f) {
+    Detection d = face_at(0, 0);
+    const bool retina_leads = f % 2 == 1;
+    d.model = retina_leads ? "retinaface-face" : "yunet-face";
+    d.box = retina_leads ? retina : yunet;
+    Sighting y{"yunet-face", 0.8f, yunet, {}}, r{"retinaface-face", 0.8f, retina, {}};
+    d.found_by = retina_leads ? std::vector<Sighting>{r, y} : std::vector<Sighting>{y, r};
+    tracker.update({d}, {640, 480});
+  }
+  ASSERT_EQ(tracker.tracks().size(), 1u);
+  EXPECT_LT(cv::norm(tracker.tracks()[0].velocity), 0.01);
+  const Detections ahead = tracker.expected(5);
+  ASSERT_EQ(ahead.size(), 1u);
+  ASSERT_EQ(ahead[0].found_by.size(), 2u);
+  // Each model's box moves (here: stays) with the track, grown about the
+  // object's centre for the uncertainty: it still covers where it was.
+  EXPECT_LT(cv::norm(centre(ahead[0].found_by[0].box) - centre(retina)), 0.5);
+  EXPECT_EQ(ahead[0].found_by[1].box & yunet, yunet);
+}
+
 TEST(Tracker, FillsEveryThirdMissedFrameWithOneTrack) {
   Tracker tracker(TrackerOptions{});
   std::set<int> ids;
