@@ -179,15 +179,18 @@ Response Client::send_once(const Request& r, const Config& c, int* curl_code, st
     headers.release();
     headers.reset(list);
   };
+  // Each try asks for the credentials: temporary ones may have been
+  // refreshed since the last (a multipart upload outlives them).
+  const Credentials keys = c.credentials->get();
   add("x-amz-content-sha256: " + sha256_hex(r.body));
-  if (!c.session_token.empty()) add("x-amz-security-token: " + c.session_token);
+  if (!keys.session_token.empty()) add("x-amz-security-token: " + keys.session_token);
   add("Expect:");  // no 100-continue round trip
   for (const auto& line : r.headers) add(line);
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(h, CURLOPT_USERNAME, c.access_key.c_str());
-  curl_easy_setopt(h, CURLOPT_PASSWORD, c.secret_key.c_str());
+  curl_easy_setopt(h, CURLOPT_USERNAME, keys.access_key.c_str());
+  curl_easy_setopt(h, CURLOPT_PASSWORD, keys.secret_key.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -289,6 +292,8 @@ Response Client::send(const Request& r, bool allow_not_found) {
     }
     std::string msg = name + ": " + what_was_wrong(response.status, e) + " (HTTP " +
                       std::to_string(response.status) + " from " + c.endpoint;
+    // Which credentials were refused, so that the fix is clear; never the secret.
+    if (response.status == 401 || response.status == 403) msg += "; credentials from " + c.credentials_source;
     if (attempt > 1) msg += ", after " + std::to_string(attempt) + " tries";
     throw Error(msg + ")");
   }

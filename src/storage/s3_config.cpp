@@ -2,6 +2,8 @@
 
 #include "veil/core/error.hpp"
 
+#include <memory>
+
 #include <INIReader.h>
 
 #include <algorithm>
@@ -107,31 +109,6 @@ Config resolve_config(const StorageOptions& options, const Getenv& getenv) {
   // ~/.aws/config names profiles "[profile dev]", except "[default]".
   const std::string config_section = profile == "default" ? "default" : "profile " + profile;
 
-  auto key_id = getenv("AWS_ACCESS_KEY_ID");
-  auto secret = getenv("AWS_SECRET_ACCESS_KEY");
-  if (key_id && secret && !key_id->empty() && !secret->empty()) {
-    c.access_key = *key_id;
-    c.secret_key = *secret;
-    c.session_token = getenv("AWS_SESSION_TOKEN").value_or("");
-    c.credentials_source = "environment";
-  } else {
-    for (const auto& [file, section] : {std::pair{&credentials, profile}, std::pair{&config, config_section}}) {
-      auto id = value(*file, section, "aws_access_key_id");
-      auto key = value(*file, section, "aws_secret_access_key");
-      if (id && key) {
-        c.access_key = *id;
-        c.secret_key = *key;
-        c.session_token = value(*file, section, "aws_session_token").value_or("");
-        c.credentials_source = "profile " + profile + " in " + file->path;
-        break;
-      }
-    }
-  }
-  if (c.access_key.empty()) {
-    throw Error("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '" +
-                profile + "' to " + (credentials.path.empty() ? "~/.aws/credentials" : credentials.path));
-  }
-
   if (auto r = getenv("AWS_REGION"); r && !r->empty()) {
     c.region = *r;
   } else if (auto d = getenv("AWS_DEFAULT_REGION"); d && !d->empty()) {
@@ -168,6 +145,18 @@ Config resolve_config(const StorageOptions& options, const Getenv& getenv) {
     if (*end != '\0' || n < 1 || n > 100) throw Error("AWS_MAX_ATTEMPTS must be a number from 1 to 100");
     c.max_attempts = int(n);
   }
+
+  // Last: the chain may ask the network (STS, a container agent, IMDS).
+  ChainOptions chain;
+  chain.profile = profile;
+  chain.region = c.region;
+  auto lookup = [](std::shared_ptr<IniFile> file, std::string section) {
+    return ProfileFile{file->path, [file, section](const std::string& key) { return value(*file, section, key); }};
+  };
+  chain.credentials_file = lookup(std::make_shared<IniFile>(credentials), profile);
+  chain.config_file = lookup(std::make_shared<IniFile>(config), config_section);
+  c.credentials = find_credentials(chain, getenv);
+  c.credentials_source = c.credentials->source_name();
   return c;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // Where an S3 request goes and how it is signed, resolved the way the AWS CLI
 // and SDKs resolve it. Sources, first match wins:
-//   credentials: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
-//                the profile in AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials);
-//                the profile in AWS_CONFIG_FILE (~/.aws/config)
+//   credentials: as the AWS SDKs find them (storage/aws_credentials.hpp):
+//                the environment, the profile (keys or credential_process),
+//                web identity, container credentials, the EC2 instance role
 //   profile:     AWS_PROFILE, else "default"
 //   region:      AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1
 //   endpoint:    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's
@@ -12,9 +12,11 @@
 //                profile's s3 addressing_style; else path style for an IP
 //                address or localhost endpoint
 //   attempts:    AWS_MAX_ATTEMPTS, else 5 (the first try included)
+#include "storage/aws_credentials.hpp"
 #include "veil/storage/object_store.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,9 +25,9 @@ namespace veil::s3 {
 enum class AddressingStyle { kAuto, kPath, kVirtual };
 
 struct Config {
-  std::string access_key;
-  std::string secret_key;
-  std::string session_token;
+  // Shared by every copy: temporary credentials are fetched again before
+  // they expire, whichever request asks first.
+  std::shared_ptr<CredentialCache> credentials;
   std::string region = "us-east-1";
   std::string endpoint;  // scheme://host[:port], no trailing slash
   bool endpoint_is_default = true;  // AWS's own, derived from the region
@@ -35,9 +37,9 @@ struct Config {
 };
 
 // Reads the environment (through `getenv`, replaceable for tests) and the
-// files it names. Throws veil::Error when no credentials are found or a
-// setting is malformed; the message never contains a secret.
-using Getenv = std::function<std::optional<std::string>(const std::string&)>;
+// files it names, and finds the credentials. Throws veil::Error when no
+// credentials are found or a setting is malformed; the message never
+// contains a secret.
 Config resolve_config(const StorageOptions& options, const Getenv& getenv);
 Config resolve_config(const StorageOptions& options);
 

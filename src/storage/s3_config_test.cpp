@@ -43,16 +43,16 @@ TEST_F(S3Config, EnvironmentComesFirstThenTheProfileFiles) {
                   "[profile dev]\nregion = eu-central-1\nendpoint_url = http://127.0.0.1:9000/\n"
                   "s3 =\n  addressing_style = virtual\n");
   Config c = resolve();
-  EXPECT_EQ(c.access_key, "FILEKEY");
-  EXPECT_EQ(c.secret_key, "FILESECRET");
+  EXPECT_EQ(c.credentials->get().access_key, "FILEKEY");
+  EXPECT_EQ(c.credentials->get().secret_key, "FILESECRET");
   EXPECT_EQ(c.region, "eu-west-1");
   EXPECT_EQ(c.endpoint, "https://s3.eu-west-1.amazonaws.com");
   EXPECT_TRUE(c.endpoint_is_default);
 
   env_["AWS_PROFILE"] = "dev";
   c = resolve();
-  EXPECT_EQ(c.access_key, "DEVKEY");
-  EXPECT_EQ(c.session_token, "T");
+  EXPECT_EQ(c.credentials->get().access_key, "DEVKEY");
+  EXPECT_EQ(c.credentials->get().session_token, "T");
   EXPECT_EQ(c.region, "eu-central-1");
   EXPECT_EQ(c.endpoint, "http://127.0.0.1:9000");
   EXPECT_EQ(c.style, AddressingStyle::kVirtual);
@@ -63,8 +63,8 @@ TEST_F(S3Config, EnvironmentComesFirstThenTheProfileFiles) {
   env_["AWS_DEFAULT_REGION"] = "ap-south-1";
   env_["AWS_ENDPOINT_URL"] = "http://localhost:4566";
   c = resolve();
-  EXPECT_EQ(c.access_key, "ENVKEY");
-  EXPECT_EQ(c.session_token, "");
+  EXPECT_EQ(c.credentials->get().access_key, "ENVKEY");
+  EXPECT_EQ(c.credentials->get().session_token, "");
   EXPECT_EQ(c.region, "ap-south-1");
   EXPECT_EQ(c.endpoint, "http://localhost:4566");
   EXPECT_EQ(c.credentials_source, "environment");
