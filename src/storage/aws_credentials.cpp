@@ -34,8 +34,14 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-HttpResult http(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
-                const std::string& body, std::chrono::milliseconds timeout) {
+// How a request to an AWS API is signed (Signature Version 4, by libcurl).
+struct Signing {
+  std::string scope;  // "aws:amz:REGION:SERVICE"
+  Credentials keys;
+};
+
+HttpResult http(const std::string& method, const std::string& url, std::vector<std::string> headers,
+                const std::string& body, std::chrono::milliseconds timeout, const Signing* signing = nullptr) {
   HttpResult r;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) {
@@ -43,6 +49,12 @@ HttpResult http(const std::string& method, const std::string& url, const std::ve
     return r;
   }
   CURL* h = curl.get();
+  if (signing) {
+    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, signing->scope.c_str());
+    curl_easy_setopt(h, CURLOPT_USERNAME, signing->keys.access_key.c_str());
+    curl_easy_setopt(h, CURLOPT_PASSWORD, signing->keys.secret_key.c_str());
+    if (!signing->keys.session_token.empty()) headers.push_back("X-Amz-Security-Token: " + signing->keys.session_token);
+  }
   curl_slist* list = nullptr;
   for (const std::string& line : headers) list = curl_slist_append(list, line.c_str());
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> held(list, curl_slist_free_all);
@@ -159,6 +171,56 @@ class ProcessSource : public CredentialSource {
   std::string where_;
 };
 
+// The credentials in STS's answer to `action` (AssumeRole,
+// AssumeRoleWithWebIdentity), or an error naming `source` and STS's code.
+Credentials sts_credentials(const HttpResult& r, const std::string& action, const std::string& source) {
+  if (!r.error.empty()) throw Error(source + ": cannot reach STS: " + r.error);
+  pugi::xml_document doc;
+  doc.load_string(r.body.c_str());
+  if (r.status != 200) {
+    const pugi::xpath_node code = doc.select_node("//Error/Code");
+    throw Error(source + ": STS refused (HTTP " + std::to_string(r.status) +
+                (code ? std::string(", ") + code.node().text().get() : std::string()) + ")");
+  }
+  const pugi::xml_node k = doc.select_node(("//" + action + "Result/Credentials").c_str()).node();
+  Credentials c;
+  c.access_key = k.child("AccessKeyId").text().get();
+  c.secret_key = k.child("SecretAccessKey").text().get();
+  c.session_token = k.child("SessionToken").text().get();
+  c.expiration = parse_iso8601(k.child("Expiration").text().get());
+  if (c.access_key.empty() || c.secret_key.empty() || c.session_token.empty() || !c.expiration) {
+    throw Error(source + ": STS's answer holds no complete credentials");
+  }
+  return c;
+}
+
+// STS AssumeRole for a profile's `role_arn`, signed with the keys of its
+// `source_profile`.
+class AssumeRoleSource : public CredentialSource {
+ public:
+  AssumeRoleSource(Credentials source_keys, std::string source_profile, std::string role_arn, std::string session,
+                   std::string external_id, std::string endpoint, std::string region)
+      : keys_(std::move(source_keys)), source_profile_(std::move(source_profile)), role_arn_(std::move(role_arn)),
+        session_(std::move(session)), external_id_(std::move(external_id)), endpoint_(std::move(endpoint)),
+        region_(std::move(region)) {}
+  std::string name() const override {
+    return "role " + role_arn_ + " assumed with profile " + source_profile_ + " (STS at " + endpoint_ + ")";
+  }
+  Credentials fetch() override {
+    std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn_) +
+                       "&RoleSessionName=" + form_encode(session_);
+    if (!external_id_.empty()) body += "&ExternalId=" + form_encode(external_id_);
+    const Signing signing{"aws:amz:" + region_ + ":sts", keys_};
+    const HttpResult r = http("POST", endpoint_ + "/", {"Content-Type: application/x-www-form-urlencoded"}, body,
+                              std::chrono::seconds(10), &signing);
+    return sts_credentials(r, "AssumeRole", name());
+  }
+
+ private:
+  Credentials keys_;
+  std::string source_profile_, role_arn_, session_, external_id_, endpoint_, region_;
+};
+
 // STS AssumeRoleWithWebIdentity: the token file's JSON Web Token for the
 // role's temporary credentials. Not signed; the token is read again on each
 // refresh, since the platform rotates it.
@@ -175,23 +237,7 @@ class WebIdentitySource : public CredentialSource {
     const HttpResult r = http("POST", endpoint_ + "/", {"Content-Type: application/x-www-form-urlencoded",
                                                         "Accept: application/xml"},
                               body, std::chrono::seconds(10));
-    if (!r.error.empty()) throw Error(name() + ": cannot reach STS: " + r.error);
-    pugi::xml_document doc;
-    doc.load_string(r.body.c_str());
-    if (r.status != 200) {
-      const std::string code = doc.select_node("//Error/Code") ? doc.select_node("//Error/Code").node().text().get() : "";
-      throw Error(name() + ": STS refused (HTTP " + std::to_string(r.status) + (code.empty() ? "" : ", " + code) + ")");
-    }
-    const pugi::xml_node k = doc.select_node("//AssumeRoleWithWebIdentityResult/Credentials").node();
-    Credentials c;
-    c.access_key = k.child("AccessKeyId").text().get();
-    c.secret_key = k.child("SecretAccessKey").text().get();
-    c.session_token = k.child("SessionToken").text().get();
-    c.expiration = parse_iso8601(k.child("Expiration").text().get());
-    if (c.access_key.empty() || c.secret_key.empty() || c.session_token.empty() || !c.expiration) {
-      throw Error(name() + ": STS's answer holds no complete credentials");
-    }
-    return c;
+    return sts_credentials(r, "AssumeRoleWithWebIdentity", name());
   }
 
  private:
@@ -375,30 +421,54 @@ std::shared_ptr<CredentialCache> find_credentials(const ChainOptions& o, const G
   if (auto id = set("AWS_ACCESS_KEY_ID"), key = set("AWS_SECRET_ACCESS_KEY"); id && key) {
     return found(std::make_unique<FixedSource>("environment", Credentials{*id, *key, getenv("AWS_SESSION_TOKEN").value_or(""), {}}));
   }
-  // 2. The profile: static keys, then credential_process.
-  for (const ProfileFile* file : {&o.credentials_file, &o.config_file}) {
-    if (!file->value) continue;
-    auto id = file->value("aws_access_key_id"), key = file->value("aws_secret_access_key");
-    if (id && key) {
-      return found(std::make_unique<FixedSource>("profile " + o.profile + " in " + file->path,
-                                                 Credentials{*id, *key, file->value("aws_session_token").value_or(""), {}}));
+  // 2. The profile: a role to assume, static keys, then credential_process.
+  // A setting of `profile`, from the credentials file first, and the file it was in.
+  auto setting = [&](const std::string& profile, const std::string& key) -> std::pair<std::optional<std::string>, std::string> {
+    for (const ProfileFile* file : {&o.credentials_file, &o.config_file}) {
+      if (!file->value) continue;
+      if (auto v = file->value(profile, key)) return {v, file->path};
     }
+    return {std::nullopt, ""};
+  };
+  auto static_keys = [&](const std::string& profile) -> std::optional<std::pair<Credentials, std::string>> {
+    for (const ProfileFile* file : {&o.credentials_file, &o.config_file}) {
+      if (!file->value) continue;
+      auto id = file->value(profile, "aws_access_key_id"), key = file->value(profile, "aws_secret_access_key");
+      if (id && key) {
+        return std::pair{Credentials{*id, *key, file->value(profile, "aws_session_token").value_or(""), {}}, file->path};
+      }
+    }
+    return std::nullopt;
+  };
+  std::string sts = set("AWS_ENDPOINT_URL_STS").value_or("https://sts." + o.region + ".amazonaws.com");
+  while (!sts.empty() && sts.back() == '/') sts.pop_back();
+  if (auto [role, where] = setting(o.profile, "role_arn"); role) {
+    const std::string session = setting(o.profile, "role_session_name").first.value_or(default_session_name());
+    if (auto [token_file, unused] = setting(o.profile, "web_identity_token_file"); token_file) {
+      return found(std::make_unique<WebIdentitySource>(*token_file, *role, session, sts));
+    }
+    auto [source, unused] = setting(o.profile, "source_profile");
+    if (!source) {
+      throw Error("profile " + o.profile + " in " + where + " has role_arn but no source_profile (credential_source "
+                  "and chained roles are not read)");
+    }
+    auto keys = static_keys(*source);
+    if (!keys) throw Error("profile " + o.profile + ": its source_profile " + *source + " has no access keys");
+    return found(std::make_unique<AssumeRoleSource>(keys->first, *source, *role, session,
+                                                    setting(o.profile, "external_id").first.value_or(""), sts, o.region));
   }
-  for (const ProfileFile* file : {&o.credentials_file, &o.config_file}) {
-    if (!file->value) continue;
-    if (auto command = file->value("credential_process")) {
-      return found(std::make_unique<ProcessSource>(*command, "profile " + o.profile + " in " + file->path));
-    }
+  if (auto keys = static_keys(o.profile)) {
+    return found(std::make_unique<FixedSource>("profile " + o.profile + " in " + keys->second, keys->first));
+  }
+  if (auto [command, where] = setting(o.profile, "credential_process"); command) {
+    return found(std::make_unique<ProcessSource>(*command, "profile " + o.profile + " in " + where));
   }
   // 3. Web identity (EKS IRSA), from the environment.
-  const std::string sts = set("AWS_ENDPOINT_URL_STS").value_or("https://sts." + o.region + ".amazonaws.com");
   if (auto token_file = set("AWS_WEB_IDENTITY_TOKEN_FILE")) {
     auto role = set("AWS_ROLE_ARN");
     if (!role) throw Error("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
-    std::string endpoint = sts;
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     return found(std::make_unique<WebIdentitySource>(*token_file, *role, set("AWS_ROLE_SESSION_NAME").value_or(default_session_name()),
-                                                     endpoint));
+                                                     sts));
   }
   // 4. Container credentials (ECS, EKS Pod Identity).
   if (auto relative = set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {

@@ -3,8 +3,10 @@
 // the first source that answers winning:
 //   1. environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
 //   2. the profile (AWS_PROFILE, else "default") in ~/.aws/credentials, then
-//      ~/.aws/config: static keys, or `credential_process` (a command that
-//      prints the credentials as JSON, run again before they expire);
+//      ~/.aws/config: `role_arn` with `source_profile` (STS AssumeRole,
+//      signed with the source profile's keys) or `web_identity_token_file`;
+//      static keys; or `credential_process` (a command that prints the
+//      credentials as JSON, run again before they expire);
 //   3. web identity (EKS IRSA): AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
 //      (+ AWS_ROLE_SESSION_NAME) -> STS AssumeRoleWithWebIdentity, which is
 //      not signed; STS at AWS_ENDPOINT_URL_STS, else the region's own;
@@ -81,10 +83,11 @@ class CredentialCache {
   Clock::time_point fetched_;
 };
 
-// One AWS profile file's settings for the chosen profile: key -> value.
+// One AWS profile file (~/.aws/credentials or ~/.aws/config).
 struct ProfileFile {
   std::string path;  // for messages
-  std::function<std::optional<std::string>(const std::string& key)> value;
+  // The setting `key` of profile `profile` in this file, when set.
+  std::function<std::optional<std::string>(const std::string& profile, const std::string& key)> value;
 };
 
 struct ChainOptions {

@@ -235,7 +235,7 @@ TEST_F(Chain, WebIdentityAsEksGivesIt) {
 TEST_F(Chain, CredentialProcessFromTheProfile) {
   const std::string json = R"({"Version": 1, "AccessKeyId": "PKEY", "SecretAccessKey": "PSECRET", "SessionToken": "ptok"})";
   ChainOptions o;
-  o.config_file = {"/home/u/.aws/config", [&](const std::string& key) -> std::optional<std::string> {
+  o.config_file = {"/home/u/.aws/config", [&](const std::string&, const std::string& key) -> std::optional<std::string> {
                      if (key == "credential_process") return "printf '%s' '" + json + "'";
                      return std::nullopt;
                    }};
@@ -244,7 +244,7 @@ TEST_F(Chain, CredentialProcessFromTheProfile) {
   EXPECT_EQ(c->get().secret_key, "PSECRET");
   EXPECT_FALSE(c->get().expiration);
 
-  o.config_file.value = [](const std::string& key) -> std::optional<std::string> {
+  o.config_file.value = [](const std::string&, const std::string& key) -> std::optional<std::string> {
     if (key == "credential_process") return std::string("echo no > /dev/null; exit 3");
     return std::nullopt;
   };
@@ -254,6 +254,44 @@ TEST_F(Chain, CredentialProcessFromTheProfile) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("exit status 3"), std::string::npos) << e.what();
   }
+}
+
+// A profile's role_arn, assumed with its source_profile's keys: STS gets
+// an AssumeRole signed with them (Signature Version 4, service sts).
+TEST_F(Chain, AProfilesRoleIsAssumedWithItsSourceProfile) {
+  std::string authorization, body;
+  StandIn sts([&](httplib::Server& s) {
+    s.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+      authorization = req.get_header_value("Authorization");
+      body = req.body;
+      res.set_content("<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAROLE</AccessKeyId>"
+                      "<SecretAccessKey>ROLESECRET</SecretAccessKey><SessionToken>roletok</SessionToken>"
+                      "<Expiration>" + iso8601(Clock::now() + std::chrono::hours(1)) +
+                          "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+                      "text/xml");
+    });
+  });
+  env_["AWS_ENDPOINT_URL_STS"] = sts.url();
+  const std::map<std::string, std::map<std::string, std::string>> config = {
+      {"uploader", {{"role_arn", "arn:aws:iam::123456789012:role/veil"}, {"source_profile", "base"},
+                    {"role_session_name", "veil-batch"}}},
+      {"base", {{"aws_access_key_id", "BASEKEY"}, {"aws_secret_access_key", "BASESECRET"}}}};
+  ChainOptions o;
+  o.profile = "uploader";
+  o.region = "eu-west-1";
+  o.config_file = {"/home/u/.aws/config", [&](const std::string& profile, const std::string& key) -> std::optional<std::string> {
+                     auto p = config.find(profile);
+                     if (p == config.end() || !p->second.count(key)) return std::nullopt;
+                     return p->second.at(key);
+                   }};
+  auto c = find(o);
+  EXPECT_EQ(c->source_name(), "role arn:aws:iam::123456789012:role/veil assumed with profile base (STS at " + sts.url() + ")");
+  EXPECT_EQ(c->get().access_key, "ASIAROLE");
+  EXPECT_EQ(c->get().session_token, "roletok");
+  EXPECT_NE(authorization.find("AWS4-HMAC-SHA256 Credential=BASEKEY/"), std::string::npos) << authorization;
+  EXPECT_NE(authorization.find("/eu-west-1/sts/aws4_request"), std::string::npos) << authorization;
+  EXPECT_NE(body.find("Action=AssumeRole&"), std::string::npos) << body;
+  EXPECT_NE(body.find("RoleSessionName=veil-batch"), std::string::npos) << body;
 }
 
 // Credentials that live 4 s are fetched again before they expire (here at

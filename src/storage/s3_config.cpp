@@ -150,11 +150,15 @@ Config resolve_config(const StorageOptions& options, const Getenv& getenv) {
   ChainOptions chain;
   chain.profile = profile;
   chain.region = c.region;
-  auto lookup = [](std::shared_ptr<IniFile> file, std::string section) {
-    return ProfileFile{file->path, [file, section](const std::string& key) { return value(*file, section, key); }};
+  // ~/.aws/config names profiles "[profile dev]", ~/.aws/credentials "[dev]".
+  auto lookup = [](std::shared_ptr<IniFile> file, bool config_style) {
+    return ProfileFile{file->path, [file, config_style](const std::string& name, const std::string& key) {
+                         const std::string section = config_style && name != "default" ? "profile " + name : name;
+                         return value(*file, section, key);
+                       }};
   };
-  chain.credentials_file = lookup(std::make_shared<IniFile>(credentials), profile);
-  chain.config_file = lookup(std::make_shared<IniFile>(config), config_section);
+  chain.credentials_file = lookup(std::make_shared<IniFile>(credentials), false);
+  chain.config_file = lookup(std::make_shared<IniFile>(config), true);
   c.credentials = find_credentials(chain, getenv);
   c.credentials_source = c.credentials->source_name();
   return c;
