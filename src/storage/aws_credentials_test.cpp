@@ -5,6 +5,7 @@
 // credentials, refreshed when they expire in the middle of a run.
 #include "storage/aws_credentials.hpp"
 
+#include "aws_stand_ins.hpp"
 #include "local_servers.hpp"
 #include "storage/s3_config.hpp"
 #include "test_paths.hpp"
@@ -21,75 +22,10 @@
 
 namespace veil::s3 {
 namespace fs = std::filesystem;
+using test::Imds;
+using test::StandIn;
+using test::iso8601;
 namespace {
-
-// With milliseconds, as IMDS and STS may write them.
-std::string iso8601(Clock::time_point t) {
-  const std::time_t tt = Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char text[40];
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", int(ms));
-  return text;
-}
-
-// An HTTP server on 127.0.0.1 in a thread of this process.
-class StandIn {
- public:
-  explicit StandIn(const std::function<void(httplib::Server&)>& routes) {
-    routes(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~StandIn() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-// IMDSv2 as EC2 documents it: a session token by PUT (with its TTL header),
-// then every GET must carry it; a GET without one (IMDSv1) is refused.
-// Credentials live `life`; each fetch gets a new session token "tok-N".
-struct Imds {
-  std::chrono::seconds life{3600};
-  std::atomic<int> token_puts{0}, fetches{0}, v1_attempts{0};
-  std::atomic<bool> failing{false};
-  std::string access_key = "S3RVER", secret = "S3RVER";
-  StandIn server{[this](httplib::Server& s) {
-    s.Put("/latest/api/token", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!req.has_header("X-aws-ec2-metadata-token-ttl-seconds")) return void(res.status = 400);
-      ++token_puts;
-      res.set_content("SESSION-TOKEN", "text/plain");
-    });
-    s.Get(R"(/latest/meta-data/iam/security-credentials/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.get_header_value("X-aws-ec2-metadata-token") != "SESSION-TOKEN") {
-        ++v1_attempts;
-        return void(res.status = 401);
-      }
-      if (failing) return void(res.status = 500);
-      if (req.matches[1].str().empty()) return res.set_content("veil-worker-role\n", "text/plain");
-      if (req.matches[1].str() != "veil-worker-role") return void(res.status = 404);
-      const int n = ++fetches;
-      res.set_content(nlohmann::json{{"Code", "Success"},
-                                     {"Type", "AWS-HMAC"},
-                                     {"AccessKeyId", access_key},
-                                     {"SecretAccessKey", secret},
-                                     {"Token", "tok-" + std::to_string(n)},
-                                     {"Expiration", iso8601(Clock::now() + life)}}
-                          .dump(),
-                      "application/json");
-    });
-  }};
-};
 
 class Chain : public ::testing::Test {
  protected:
