@@ -39,7 +39,8 @@ def linked(a, b):
 
 def labels_from(sidecar, out_path, min_sightings=5, max_gap=3):
     """Writes the reference objects as Veil-format labels; returns (boxes, objects)."""
-    frames = [json.loads(line) for line in open(sidecar)]
+    # Frame lines only: the provenance header (first line) lists no detections.
+    frames = [f for f in (json.loads(line) for line in open(sidecar)) if "detections" in f]
     objects = []  # [last frame, last box, [(frame, detection index)]]
     for fi, f in enumerate(frames):
         for di, d in enumerate(f["detections"]):
@@ -56,6 +57,10 @@ def labels_from(sidecar, out_path, min_sightings=5, max_gap=3):
             for di, d in enumerate(f["detections"]):
                 if (fi, di) not in track:
                     continue
+                # A plate both models found: HyperLPR3's tight box, when it is there.
+                tight = [m for m in d.get("found_by", []) if not m["model"].startswith("yolov8")]
+                if tight:
+                    d = tight[0]
                 x, y, w, h = d["box"]
                 if d.get("model", "").startswith("yolov8"):
                     cx, cy = x + w / 2, y + h / 2

@@ -35,16 +35,20 @@ def precision_row(veil, env, clip, cls, tmp):
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     shares, boxes = [], 0
     for line in open(side):
+        frame = json.loads(line)
+        if "detections" not in frame:
+            continue  # the provenance header
         mask = np.zeros((h, w), np.uint8)
-        for d in json.loads(line)["detections"]:
+        for d in frame["detections"]:
             if d["class"] != cls:
                 continue
             boxes += 1
-            x, y, bw, bh = d["box"]
-            x0, y0 = max(0, int(x)), max(0, int(y))
-            x1, y1 = min(w, int(np.ceil(x + bw))), min(h, int(np.ceil(y + bh)))
-            if x1 > x0 and y1 > y0:
-                mask[y0:y1, x0:x1] = 1
+            # An object several models found hides each one's box.
+            for x, y, bw, bh in [d["box"]] + [m["box"] for m in d.get("found_by", [])]:
+                x0, y0 = max(0, int(x)), max(0, int(y))
+                x1, y1 = min(w, int(np.ceil(x + bw))), min(h, int(np.ceil(y + bh)))
+                if x1 > x0 and y1 > y0:
+                    mask[y0:y1, x0:x1] = 1
         shares.append(mask.mean())
     n = len(shares)
     return (f"| {os.path.basename(clip)} ({w}x{h}) | {cls} | {n} | {boxes / n:.2f} | {100 * sum(shares) / n:.3f}% | "
