@@ -27,6 +27,14 @@ double iou(const cv::Rect2f& a, const cv::Rect2f& b) {
   return uni > 0 ? inter / uni : 0.0;
 }
 
+// How well detection `d` boxes `truth`: an object several models found
+// counts with the best of their boxes, as each is in the sidecar.
+double best_iou(const cv::Rect2f& truth, const Detection& d) {
+  double best = iou(truth, d.box);
+  for (const Sighting& s : d.found_by) best = std::max(best, iou(truth, s.box));
+  return best;
+}
+
 Tally sum_from(const std::array<Tally, kHeightBins>& bins, float min_height) {
   Tally t;
   for (int b = 0; b < kHeightBins; ++b) {
@@ -80,7 +88,7 @@ void RecallMeter::add(const cv::Mat& input, const cv::Mat& mask, const Detection
     } else {
       double best = 0;
       for (const auto& d : detections) {
-        if (d.cls == g.cls) best = std::max(best, double(iou(g.box, d.box)));
+        if (d.cls == g.cls) best = std::max(best, best_iou(g.box, d));
       }
       r_.missed.push_back({where, g.cls, g.box, covered, best});
     }
@@ -98,7 +106,7 @@ void RecallMeter::add(const cv::Mat& input, const cv::Mat& mask, const Detection
       if (truth[i].cls != cls) continue;
       for (size_t j = 0; j < detections.size(); ++j) {
         if (detections[j].cls != cls) continue;
-        double v = iou(truth[i].box, detections[j].box);
+        double v = best_iou(truth[i].box, detections[j]);
         if (v >= 0.5) pairs.emplace_back(v, i, j);
       }
     }

@@ -43,6 +43,18 @@ TEST(RecallMeter, ListsEachMissedBoxWithHowMuchWasHiddenAndTheNearestDetection) 
   EXPECT_EQ(j["missed"][0]["class"], "face");
 }
 
+// An object several models found boxes it with each model's box: the
+// detection-style recall counts the best of them.
+TEST(RecallMeter, IoU50CountsTheBestBoxOfAFusedObject) {
+  cv::Mat img(100, 100, CV_8UC3, cv::Scalar(90, 90, 90));
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8U);
+  Detection fused{ObjectClass::kFace, 0.9f, cv::Rect2f(40, 40, 40, 40)};  // IoU 0.25 with the face
+  fused.found_by = {{"retinaface-face", 0.9f, fused.box, {}}, {"yunet-face", 0.8f, cv::Rect2f(41, 41, 20, 20), {}}};
+  RecallMeter m;
+  m.add(img, mask, {fused}, {face(40, 40, 20, 20)});
+  EXPECT_EQ(m.report().classes[ObjectClass::kFace].iou50_from(0).hit, 1);
+}
+
 TEST(RecallMeter, PixelsAlreadyOfTheFillColourDoNotCountAsHidden) {
   cv::Mat img(50, 50, CV_8UC3, cv::Scalar(0, 0, 0));  // a black input cannot show a black fill
   cv::Mat mask(img.size(), CV_8U, cv::Scalar(255));
