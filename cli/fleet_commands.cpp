@@ -1,8 +1,11 @@
 // The fleet on NATS JetStream: `veil submit` queues jobs, `veil worker`
 // runs them, `veil status` reports (docs/scale.md).
 #include "commands.hpp"
+#include "job_executor.hpp"
 #include "options.hpp"
+#include "veil/core/logging.hpp"
 #include "veil/core/stop.hpp"
+#include "veil/ops/monitoring.hpp"
 #include "veil/queue/work_queue.hpp"
 
 #include <fmt/core.h>
@@ -11,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace veil::cli {
 namespace {
@@ -32,39 +36,22 @@ int run_submit(const std::string& input, const std::string& to, bool sidecars, c
   return 0;
 }
 
-int run_worker_command(const QueueArgs& q, std::optional<double> exit_when_idle, bool no_download) {
+int run_worker_command(const QueueArgs& q, const ServiceArgs& service, std::optional<double> exit_when_idle,
+                       bool no_download) {
+  apply_log_format(service);
+  Metrics metrics;
+  Health health;
+  std::optional<MonitoringServer> monitoring;
+  if (!service.metrics.empty()) monitoring.emplace(service.metrics, metrics, health);
   WorkerOptions options;
   options.queue = queue_options(q);
+  options.metrics = &metrics;
+  options.health = &health;
   if (exit_when_idle) options.exit_when_idle = std::chrono::milliseconds(std::int64_t(*exit_when_idle * 1000));
   ModelStore store = model_store(no_download);
-  // The models stay loaded while consecutive jobs share their options.
-  std::unique_ptr<Anonymizer> anonymizer;
-  std::vector<std::string> loaded_for;
-  auto run = [&](const Job& job) {
-    AnonymizeOptions o = job_options(job.input, job.output, job.detections, job.args);
-    // A folder submission's outputs go to sub-folders that may not exist yet.
-    for (const std::string& path : {job.output, job.detections}) {
-      if (path.empty() || is_object_url(path)) continue;
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    }
-    if (!anonymizer || loaded_for != job.args) {
-      anonymizer.reset();
-      anonymizer = std::make_unique<Anonymizer>(o, store);
-      loaded_for = job.args;
-    }
-    anonymizer->set_detections_path(o.detections_path);
-    RunStats s = anonymizer->run(job.input, job.output);
-    if (!s.failures.empty()) throw Error(s.failures.front());
-    JobReport report;
-    report.frames = s.frames;
-    report.seconds = s.seconds;
-    for (const auto& [cls, n] : s.objects) report.objects[std::string(to_string(cls))] = n;
-    report.boxes = s.boxes();
-    return report;
-  };
-  const std::int64_t done = run_worker(options, run);
-  fmt::print(stderr, "veil: worker stopped after {} job{}\n", done, done == 1 ? "" : "s");
+  JobExecutor executor(store, &health);
+  const std::int64_t done = run_worker(options, [&](const Job& job) { return executor.run(job); });
+  log_summary(fmt::format("worker stopped after {} job{}", done, done == 1 ? "" : "s"));
   return 0;
 }
 
@@ -120,7 +107,11 @@ void add_fleet_commands(CLI::App& app, Run& run) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   worker->add_flag("--offline", *offline, "never download models");
-  worker->callback([=, &run] { run = [=] { return run_worker_command(*worker_queue, *idle, *offline); }; });
+  auto service = std::make_shared<ServiceArgs>();
+  add_service_options(*worker, *service);
+  worker->callback([=, &run] {
+    run = [=] { return run_worker_command(*worker_queue, *service, *idle, *offline); };
+  });
 
   auto status_queue = std::make_shared<QueueArgs>();
   auto json = std::make_shared<bool>(false);

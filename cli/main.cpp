@@ -6,13 +6,12 @@
 #include "exit_status.hpp"
 #include "options.hpp"
 #include "veil/core/error.hpp"
+#include "veil/core/logging.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/core/version.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -44,9 +43,7 @@ void on_stop_signal(int signal) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto logger = spdlog::stderr_color_mt("veil");
-  logger->set_pattern("veil: %^%l%$: %v");
-  spdlog::set_default_logger(logger);
+  configure_logging(LogFormat::kText);  // worker, watch and live take --log-format json
   // libx264 prints its settings and statistics at info level on every
   // encode; Veil reports what matters itself.
   av_log_set_level(AV_LOG_ERROR);
@@ -68,6 +65,7 @@ int main(int argc, char** argv) {
   add_review_command(app, run);
   add_render_command(app, run);
   add_fleet_commands(app, run);
+  add_watch_command(app, run);
   add_models_command(app, run);
 
   try {

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "veil/core/logging.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -257,5 +259,20 @@ QueueOptions queue_options(const QueueArgs& q) {
                  [](unsigned char c) { return std::tolower(c); });
   return o;
 }
+
+void add_service_options(CLI::App& app, ServiceArgs& s, const std::string& group) {
+  auto* m = app.add_option("--metrics", s.metrics,
+                           "serve Prometheus metrics at /metrics and the probes /healthz and /readyz on HOST:PORT "
+                           "(e.g. :9464, 127.0.0.1:9464)");
+  auto* l = app.add_option("--log-format", s.log_format, "text, or json: one JSON object per line, for log shippers")
+                ->check(CLI::IsMember({"text", "json"}))
+                ->capture_default_str();
+  if (!group.empty()) {
+    m->group(group);
+    l->group(group);
+  }
+}
+
+void apply_log_format(const ServiceArgs& s) { configure_logging(*parse_log_format(s.log_format)); }
 
 }  // namespace veil::cli

@@ -80,4 +80,14 @@ struct QueueArgs {
 void add_queue_options(CLI::App& app, QueueArgs& q);
 QueueOptions queue_options(const QueueArgs& q);
 
+// Long-running commands (worker, watch, anonymize --live): --metrics
+// HOST:PORT and --log-format text|json.
+struct ServiceArgs {
+  std::string metrics;
+  std::string log_format = "text";
+};
+void add_service_options(CLI::App& app, ServiceArgs& s, const std::string& group = "");
+// Sets the log format; call first thing in the command's run.
+void apply_log_format(const ServiceArgs& s);
+
 }  // namespace veil::cli

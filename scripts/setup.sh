@@ -26,7 +26,9 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   libpugixml-dev libinih-dev               # S3: XML bodies, ~/.aws config files
   libnats-dev nats-server                  # fleet work queue (NATS JetStream); the server for the tests
-  libcpp-httplib-dev                       # veil review's HTTP server
+  libcpp-httplib-dev                       # veil review's HTTP server; /metrics and the probes
+  prometheus-cpp-dev                       # metrics in Prometheus's format
+  prometheus                               # tests: a real Prometheus scrapes a worker; promtool checks the format
   chromium fonts-liberation python3-jsonschema  # tests: the review page in a real browser; the sidecar's schema
   clang libclang-rt-14-dev                 # scripts/fuzz.sh: libFuzzer with ASan and UBSan
   libgtest-dev libbenchmark-dev

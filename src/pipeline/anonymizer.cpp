@@ -1,6 +1,7 @@
 #include "veil/pipeline/anonymizer.hpp"
 
 #include "pipeline/analysis_stage.hpp"
+#include "pipeline/footage_clock.hpp"
 #include "pipeline/frame_redaction.hpp"
 #include "pipeline/object_tally.hpp"
 #include "pipeline/per_file_run.hpp"
@@ -60,8 +61,10 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
   AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
   if (sidecar) sidecar->write_header(provenance_header(label, options_, source->info()));
   ObjectTally tally;
+  FootageClock footage;
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
     for (auto& [frame, found] : ready) {
+      footage.add(frame.pts_seconds);
       round_to_sidecar_precision(found);
       if (sidecar) sidecar->write(label, frame, found);
       tally.add_frame(found);
@@ -86,7 +89,9 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
     throw Error(what + "; no output written");
   }
   sink->finish();
+  stats.outputs.push_back(output);
   tally.add_to(stats);
+  stats.footage_seconds += footage.seconds();
   if (const std::int64_t missing = source->frames_missing()) {
     const std::int64_t decoded = *source->info().frame_count - missing;
     std::string msg = input + ": the recording ends early (cut off?): " + std::to_string(decoded) + " of the " +

@@ -23,6 +23,8 @@ nlohmann::json RunStats::to_json(const std::set<ObjectClass>& classes) const {
           {"tracked_boxes", tracked},
           {"frames_with_objects", frames_with_objects},
           {"seconds", seconds},
+          {"footage_seconds", footage_seconds},
+          {"outputs", outputs},
           {"failures", failures},
           {"truncated", truncated}};
 }

@@ -18,6 +18,14 @@ class NatsWorkQueue : public WorkQueue {
     return client_.publish(client_.jobs_subject(), job.to_json().dump(), job.id);
   }
 
+  std::optional<nlohmann::json> done_record(const std::string& id) override {
+    const std::optional<std::string> record = client_.last_result(client_.done_subject(id));
+    if (!record) return std::nullopt;
+    nlohmann::json j = nlohmann::json::parse(*record, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    return j;
+  }
+
   QueueStatus status() override {
     QueueStatus st;
     jsStreamInfo* si = nullptr;

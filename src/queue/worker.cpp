@@ -1,7 +1,9 @@
 // `veil worker`: takes jobs from the work-queue stream until stopped.
 #include "queue/nats_client.hpp"
 #include "veil/core/error.hpp"
+#include "veil/core/logging.hpp"
 #include "veil/core/stop.hpp"
+#include "veil/ops/monitoring.hpp"
 #include "veil/queue/work_queue.hpp"
 
 #include <spdlog/spdlog.h>
@@ -95,7 +97,9 @@ class Worker {
   std::int64_t run() {
     auto last_job = Clock::now();
     bool warned = false;
+    set_health(true, options_.queue.url);
     while (!stop_requested()) {
+      report_pending();
       natsMsgList list{};
       jsErrCode err = jsErrCode(0);
       natsStatus s = natsSubscription_Fetch(&list, sub_, 1, 1000, &err);
@@ -105,6 +109,7 @@ class Worker {
           // Disconnected: nats.c reconnects in the background.
           if (!warned) spdlog::warn("waiting for the NATS server ({})", natsStatus_GetText(s));
           warned = true;
+          set_health(false, std::string("waiting for ") + options_.queue.url + ": " + natsStatus_GetText(s));
           std::this_thread::sleep_for(std::chrono::milliseconds(250));
         }
         if (options_.exit_when_idle && Clock::now() - last_job >= *options_.exit_when_idle) {
@@ -114,6 +119,7 @@ class Worker {
         continue;
       }
       if (warned) spdlog::info("connected to the NATS server again");
+      if (warned) set_health(true, options_.queue.url);
       warned = false;
       handle(list.Msgs[0]);
       natsMsgList_Destroy(&list);
@@ -123,6 +129,28 @@ class Worker {
   }
 
  private:
+  void set_health(bool ok, std::string detail) {
+    if (options_.health) options_.health->set("nats", ok, std::move(detail));
+  }
+
+  // The jobs the consumer has not yet delivered, for the metrics; read at
+  // most every few seconds (one request to the server).
+  void report_pending() {
+    if (!options_.metrics || Clock::now() - last_pending_ < std::chrono::seconds(5)) return;
+    last_pending_ = Clock::now();
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode err = jsErrCode(0);
+    if (js_GetConsumerInfo(&ci, client_.js(), client_.jobs_stream().c_str(), client_.consumer().c_str(), nullptr,
+                           &err) == NATS_OK) {
+      options_.metrics->set_jobs_pending(std::int64_t(ci->NumPending));
+      jsConsumerInfo_Destroy(ci);
+    }
+  }
+
+  void count_failure(const char* reason) {
+    if (options_.metrics) options_.metrics->job_failed(reason);
+  }
+
   void handle(natsMsg* msg) {
     jsMsgMetaData* meta = nullptr;
     std::uint64_t delivered = 1;
@@ -136,6 +164,7 @@ class Worker {
       job = Job::from_json(nlohmann::json::parse(data));
     } catch (const std::exception& ex) {
       spdlog::error("dropping a malformed job: {}", ex.what());
+      count_failure("malformed");
       dead_letter(msg, Job{fallback_id(data), "", "", "", {}}, ex.what(), delivered);
       return;
     }
@@ -145,10 +174,14 @@ class Worker {
       return;
     }
     if (int(delivered) > options_.queue.max_deliver) {
+      count_failure("abandoned");
       dead_letter(msg, job, "the workers running it stopped " + std::to_string(delivered - 1) + " times", delivered);
       return;
     }
+    LogContext log_job("job", job.id);
+    LogContext log_file("file", job.input);
     spdlog::info("{} -> {} (try {})", job.input, job.output, delivered);
+    if (options_.metrics) options_.metrics->job_started();
     std::string error;
     JobReport report;
     {
@@ -160,11 +193,13 @@ class Worker {
       }
     }
     if (error.empty()) {
+      if (options_.metrics) options_.metrics->job_done(report);
       nlohmann::json record = job.to_json();
       record["frames"] = report.frames;
       record["objects_by_class"] = report.objects;
       record["boxes"] = report.boxes;
       record["seconds"] = report.seconds;
+      record["footage_seconds"] = report.footage_seconds;
       record["worker"] = host_;
       record["deliveries"] = delivered;
       try {
@@ -179,9 +214,11 @@ class Worker {
     }
     if (stop_requested()) {
       spdlog::info("{}: stopped; given back to the queue", job.input);
+      count_failure("stopped");
       natsMsg_Nak(msg, nullptr);
       return;
     }
+    count_failure("error");
     spdlog::error("{} (try {} of {})", error, delivered, options_.queue.max_deliver);
     if (int(delivered) >= options_.queue.max_deliver) {
       dead_letter(msg, job, error, delivered);
@@ -214,6 +251,7 @@ class Worker {
   std::string host_;
   natsSubscription* sub_ = nullptr;
   std::int64_t done_ = 0;
+  Clock::time_point last_pending_{};
 };
 
 }  // namespace

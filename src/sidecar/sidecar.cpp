@@ -1,5 +1,6 @@
 #include "veil/sidecar/sidecar.hpp"
 
+#include "io/whole_files.hpp"
 #include "veil/core/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -238,16 +239,9 @@ Sidecar Sidecar::load(const std::string& location, const StorageOptions& storage
     if (!in) throw Error(location + ": cannot read the detections file");
     return parse(in, location);
   }
-  ObjectLocation where = open_object_location(location, storage);
-  std::unique_ptr<ObjectReader> reader = where.store->open(where.key);
-  std::string text(std::size_t(reader->size()), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const std::size_t n = reader->read_at(std::int64_t(got), text.data() + got, text.size() - got);
-    if (n == 0) throw Error(location + ": the object ended early");
-    got += n;
-  }
-  std::istringstream in(text);
+  const std::optional<std::string> text = read_whole_file(location, storage);
+  if (!text) throw Error(location + ": no such object");
+  std::istringstream in(*text);
   return parse(in, location);
 }
 

@@ -221,6 +221,14 @@ class S3ObjectStore : public ObjectStore {
     return std::make_unique<S3ObjectReader>(client_, bucket_, key, info->size);
   }
 
+  void remove(const std::string& key) override {
+    s3::Request r;
+    r.method = "DELETE";
+    r.bucket = bucket_;
+    r.key = key;
+    client_->send(r, /*allow_not_found=*/true);
+  }
+
   void upload(const fs::path& file, const std::string& key) override {
     std::error_code ec;
     const std::int64_t size = std::int64_t(fs::file_size(file, ec));

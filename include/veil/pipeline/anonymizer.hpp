@@ -54,7 +54,9 @@ struct RunStats {
   std::map<ObjectClass, std::int64_t> detections;
   std::int64_t tracked = 0;
   std::int64_t frames_with_objects = 0;  // frames with at least one box
-  double seconds = 0;
+  double seconds = 0;          // wall time of the run
+  double footage_seconds = 0;  // video played back: from the first frame's time to the end of the last
+  std::vector<std::string> outputs;   // the files written (paths or URLs), in order
   std::vector<std::string> failures;  // one message per input that failed
   // One message per video cut short (see FrameSource::frames_missing): its
   // output holds every frame that decoded, each analysed and redacted.
@@ -63,7 +65,8 @@ struct RunStats {
   std::int64_t boxes() const;  // every box hidden: detections and tracked
   // {"files", "frames", "objects": {class: n}, "boxes", "detected_boxes":
   // {class: n}, "tracked_boxes", "frames_with_objects", "seconds",
-  // "failures": [...], "truncated": [...]}; every class of `classes` appears.
+  // "footage_seconds", "outputs": [...], "failures": [...], "truncated":
+  // [...]}; every class of `classes` appears.
   nlohmann::json to_json(const std::set<ObjectClass>& classes) const;
 };
 

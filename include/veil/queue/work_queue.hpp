@@ -54,6 +54,13 @@ struct Job {
   static Job from_json(const nlohmann::json& j);
 };
 
+// The job that anonymizes `input` (whose content `version` identifies:
+// size and ETag or modification time) into `output`; with `sidecars`, its
+// detections go to "<output>.jsonl". Its id is a hash of all of these, so
+// the same file, unchanged, with the same options, is the same job.
+Job make_job(const std::string& input, const std::string& version, const std::string& output,
+             const std::vector<std::string>& args, bool sidecars);
+
 // The jobs for `input` (a file, a folder, an s3:// object or prefix) into
 // `output` (a file or a folder/prefix, as for `veil anonymize`); with
 // `sidecars`, each job writes its detections beside its output
@@ -83,6 +90,9 @@ class WorkQueue {
   // Returns whether it was queued. Throws veil::Error.
   virtual bool submit(const Job& job) = 0;
   virtual QueueStatus status() = 0;
+  // The record of job `id` once a worker finished it (the worker's JSON:
+  // input, output, frames, ...), else nothing. Throws veil::Error.
+  virtual std::optional<nlohmann::json> done_record(const std::string& id) = 0;
 };
 
 // Connects and creates the streams when missing. Throws veil::Error naming
@@ -94,11 +104,19 @@ struct JobReport {
   std::int64_t frames = 0;
   std::map<std::string, std::int64_t> objects;  // by class: tracks, one per face or plate
   std::int64_t boxes = 0;                        // boxes hidden, over all frames
-  double seconds = 0;
+  double seconds = 0;                            // processing (wall) time
+  double footage_seconds = 0;                    // video played through
 };
+
+class Metrics;
+class Health;
 
 struct WorkerOptions {
   QueueOptions queue;
+  // Where the worker counts its jobs and says whether NATS is reachable
+  // (condition "nats"); either may be null. Must outlive run_worker().
+  Metrics* metrics = nullptr;
+  Health* health = nullptr;
   // Exit once no job has arrived for this long (batch runs); none: run until
   // SIGTERM or SIGINT (veil::request_stop()).
   std::optional<std::chrono::milliseconds> exit_when_idle;

@@ -63,6 +63,9 @@ class ObjectStore {
   // object or none. A failure (or veil::request_stop()) aborts the upload
   // and leaves no parts behind. Throws veil::Error.
   virtual void upload(const std::filesystem::path& file, const std::string& key) = 0;
+  // Deletes the object at `key` (nothing happens when there is none).
+  // Throws veil::Error.
+  virtual void remove(const std::string& key) = 0;
 };
 
 struct ObjectLocation {
