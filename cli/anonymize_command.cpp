@@ -7,12 +7,15 @@
 #include "run_summary.hpp"
 #include "veil/core/stop.hpp"
 #include "veil/io/media_io.hpp"
+#include "veil/core/logging.hpp"
 #include "veil/live/live_anonymizer.hpp"
+#include "veil/ops/monitoring.hpp"
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 namespace veil::cli {
@@ -29,6 +32,7 @@ int run_anonymize(const AnonymizeArgs& a) {
 }
 
 struct LiveArgs {
+  ServiceArgs service;
   bool live = false;
   std::string latency = "2s", when_behind = "lighten", stall = "2s", give_up = "0", stats, format;
   std::vector<std::string> input_options, output_options;
@@ -56,6 +60,7 @@ void add_live_options(CLI::App& app, LiveArgs& l) {
       ->group(group);
   app.add_option("--output-option", l.output_options, "an FFmpeg output option KEY=VALUE (e.g. hls_list_size=10)")
       ->group(group);
+  add_service_options(app, l.service, group);
 }
 
 // A status line redrawn in place once a second.
@@ -72,6 +77,7 @@ int run_live(const AnonymizeArgs& a, const LiveArgs& l) {
     throw UsageError(a.input + ": --live reads a stream URL (rtsp://, srt://, udp://, tcp://, http://, rtmp://)");
   }
   if (!a.detections.empty()) throw UsageError("--detections is not available with --live yet");
+  if (!a.manifest.empty()) throw UsageError("--manifest lists finished files; a live output never finishes");
   AnonymizeOptions o = anonymize_options(a);
   // Encoding must leave the cores to detection: x264 veryfast takes ~50 ms
   // of CPU per 1080p frame, ultrafast half that (docs/live.md).
@@ -88,19 +94,33 @@ int run_live(const AnonymizeArgs& a, const LiveArgs& l) {
   live.input_options = parse_key_values("--input-option", l.input_options);
   if (!l.stats.empty()) live.stats_path = l.stats;
 
+  Metrics metrics;
+  Health health;
+  std::optional<MonitoringServer> monitoring;
+  if (!l.service.metrics.empty()) monitoring.emplace(l.service.metrics, metrics, health);
+  health.set("models", false, "loading");
   ModelStore store = model_store(a.no_download);
   LiveAnonymizer anonymizer(o, live, store);
-  const bool show_status = !a.quiet && ::isatty(STDERR_FILENO);
-  LiveStats s = anonymizer.run(a.input, a.output, show_status ? print_live_status : std::function<void(const LiveStatus&)>{});
+  health.set("models", true);
+  health.set("input", false, "connecting to " + a.input);
+  // The status line is for a person at a terminal; JSON logs stay JSON.
+  const bool show_status = !a.quiet && ::isatty(STDERR_FILENO) && log_format() == LogFormat::kText;
+  LogContext stream("stream", a.input);
+  LiveStats s = anonymizer.run(a.input, a.output, [&](const LiveStatus& st) {
+    if (show_status) print_live_status(st);
+    metrics.live_status(st.frames_in, st.frames_out, st.hidden_whole, st.reconnects, st.latency_mean, st.latency_max,
+                        st.input_connected);
+    health.set("input", st.input_connected, st.input_connected ? a.input : "input lost: " + a.input);
+  });
   if (show_status) fmt::print(stderr, "\n");
   if (!a.quiet) {
-    fmt::print(stderr, "veil: live: {} frames in, {} out ({} hidden whole), latency max {:.2f} s, {} reconnects, "
-               "input lost {:.1f} s in all\n",
-               s.last.frames_in, s.last.frames_out, s.last.hidden_whole, s.latency_max, s.last.reconnects,
-               s.gap_seconds);
+    log_summary(fmt::format("live: {} frames in, {} out ({} hidden whole), latency max {:.2f} s, {} reconnects, "
+                            "input lost {:.1f} s in all",
+                            s.last.frames_in, s.last.frames_out, s.last.hidden_whole, s.latency_max, s.last.reconnects,
+                            s.gap_seconds));
   }
   if (s.failure) {
-    fmt::print(stderr, "veil: error: {}; {} was closed properly\n", *s.failure, a.output);
+    spdlog::error("{}; {} was closed properly", *s.failure, a.output);
     return kFailed;
   }
   return kSuccess;
@@ -113,11 +133,18 @@ void add_anonymize_command(CLI::App& app, Run& run) {
   auto l = std::make_shared<LiveArgs>();
   CLI::App* cmd = app.add_subcommand("anonymize", "write a copy with every face and plate hidden");
   add_anonymize_options(*cmd, *a);
+  cmd->add_option("--manifest", a->manifest,
+                  "add the outputs to a JSON Lines manifest for labelling ({\"source-ref\": ...} per file, SageMaker "
+                  "Ground Truth's input) at this path or s3:// URL");
   add_live_options(*cmd, *l);
   cmd->callback([a, l, &run] {
     run = [a, l] {
+      if (l->live) apply_log_format(l->service);
       if (a->quiet) spdlog::set_level(spdlog::level::warn);
       if (l->live) return run_live(*a, *l);
+      if (!l->service.metrics.empty() || l->service.log_format != "text") {
+        throw UsageError("--metrics and --log-format are for --live (and veil worker, veil watch)");
+      }
       if (is_stream_url(a->input)) {
         throw UsageError(a->input + ": a stream; add --live to anonymize it as it arrives");
       }

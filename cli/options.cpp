@@ -173,6 +173,7 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.image_format = image_format(a);
   o.encode = encode_options(a);
   if (!a.detections.empty()) o.detections_path = a.detections;
+  if (!a.manifest.empty()) o.manifest_path = a.manifest;
   return o;
 }
 

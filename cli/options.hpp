@@ -27,7 +27,7 @@ struct UsageError : Error {
 // was given.
 struct AnonymizeArgs {
   std::string input, output, targets = "face,plate", mode = "blur", shape = "auto", fill = "black";
-  std::string image_format = "same", codec = "h264", preset = "medium", detections;
+  std::string image_format = "same", codec = "h264", preset = "medium", detections, manifest;
   std::optional<float> face_threshold, plate_threshold;
   std::vector<std::string> face_models = DetectionOptions{}.face_models;
   std::vector<std::string> plate_models = DetectionOptions{}.plate_models;

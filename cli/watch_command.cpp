@@ -27,7 +27,12 @@ struct WatchArgs {
 int run_watch_command(const WatchArgs& w, const std::vector<std::string>& args) {
   apply_log_format(w.service);
   // Refuse bad anonymize flags now, not on every file.
-  AnonymizeOptions checked = job_options(w.source, w.to, "", args);
+  AnonymizeOptions checked;
+  try {
+    checked = job_options(w.source, w.to, "", args);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
   WatchOptions o;
   o.source = w.source;
   o.destination = w.to;

@@ -3,6 +3,7 @@
 #include "storage/s3_client.hpp"
 #include "test_paths.hpp"
 
+#include <httplib.h>
 #include <pugixml.hpp>
 
 #include <arpa/inet.h>
@@ -149,6 +150,42 @@ bool accepts_connections(int port) {
   return ok;
 }
 }  // namespace
+
+LocalPrometheus::LocalPrometheus(const std::string& job, const std::vector<std::string>& targets)
+    : dir_(make_temp_dir("prometheus")), port_(free_port()) {
+  nlohmann::json config = {
+      {"global", {{"scrape_interval", "1s"}, {"scrape_timeout", "1s"}}},
+      {"scrape_configs", {{{"job_name", job}, {"static_configs", {{{"targets", targets}}}}}}}};
+  // YAML is a superset of JSON: the config is written as JSON.
+  std::ofstream(dir_ / "prometheus.yml") << config.dump(2);
+  server_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
+                               "--storage.tsdb.path=" + (dir_ / "data").string(),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+      dir_ / "server.log");
+  httplib::Client client("127.0.0.1", port_);
+  for (int i = 0; i < 300; ++i) {
+    if (server_->wait(0.05)) throw std::runtime_error("prometheus exited: " + server_->output());
+    auto res = client.Get("/-/ready");
+    if (res && res->status == 200) return;
+  }
+  throw std::runtime_error("prometheus did not become ready: " + server_->output());
+}
+
+LocalPrometheus::~LocalPrometheus() {
+  server_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+nlohmann::json LocalPrometheus::query(const std::string& promql) const {
+  httplib::Client client("127.0.0.1", port_);
+  auto res = client.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
+  if (!res || res->status != 200) throw std::runtime_error("prometheus query failed: " + promql);
+  const nlohmann::json j = nlohmann::json::parse(res->body);
+  if (j.value("status", "") != "success") throw std::runtime_error("prometheus query failed: " + res->body);
+  return j["data"]["result"];
+}
 
 LocalNats::LocalNats() : dir_(make_temp_dir("nats")), port_(free_port()) { start(); }
 

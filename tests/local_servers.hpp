@@ -66,6 +66,24 @@ class LocalNats {
   std::unique_ptr<ChildProcess> server_;
 };
 
+// A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 scraping
+// `targets` ("127.0.0.1:PORT") every second as job `job`, storing in a
+// fresh folder.
+class LocalPrometheus {
+ public:
+  LocalPrometheus(const std::string& job, const std::vector<std::string>& targets);
+  ~LocalPrometheus();
+  // The result of an instant query (/api/v1/query): data.result, a list of
+  // {"metric": {...}, "value": [time, "value"]}. Throws std::runtime_error.
+  nlohmann::json query(const std::string& promql) const;
+  std::string output() const { return server_->output(); }
+
+ private:
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::unique_ptr<ChildProcess> server_;
+};
+
 // s3rver serving a fresh folder, with `buckets` created. Access key and
 // secret key are both "S3RVER".
 class LocalS3 {

@@ -3,6 +3,7 @@
 #include "pipeline/analysis_stage.hpp"
 #include "pipeline/footage_clock.hpp"
 #include "pipeline/frame_redaction.hpp"
+#include "pipeline/labelling_manifest.hpp"
 #include "pipeline/object_tally.hpp"
 #include "pipeline/per_file_run.hpp"
 #include "pipeline/provenance.hpp"
@@ -48,6 +49,11 @@ RunStats Anonymizer::run(const std::string& input, const std::string& output, Pr
                  run_file(in, out, label, sidecar.get(), stats, progress);
                });
   if (sidecar) sidecar->finish();
+  if (options_.manifest_path) {
+    LabellingManifest manifest(*options_.manifest_path, options_.storage);
+    for (const auto& out : stats.outputs) manifest.add(out);
+    manifest.write();
+  }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }

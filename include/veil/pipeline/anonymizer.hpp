@@ -39,6 +39,10 @@ struct AnonymizeOptions {
   VideoEncodeOptions encode;
   ImageFormat image_format = ImageFormat::kSame;  // for images inside a folder
   std::optional<std::string> detections_path;  // JSON Lines sidecar: a path or an object URL
+  // A JSON Lines manifest of the outputs for labelling ({"source-ref": ...}
+  // per file, SageMaker Ground Truth's input): a path or an object URL.
+  // Lines already there are kept.
+  std::optional<std::string> manifest_path;
   StorageOptions storage;  // for s3:// inputs and outputs
 };
 
