@@ -30,6 +30,7 @@ packages=(
   prometheus-cpp-dev                       # metrics in Prometheus's format
   prometheus                               # tests: a real Prometheus scrapes a worker; promtool checks the format
   chromium fonts-liberation python3-jsonschema  # tests: the review page in a real browser; the sidecar's schema
+  python3-yaml                             # tests: deploy/check_manifests.py reads the Kubernetes manifests
   clang libclang-rt-14-dev                 # scripts/fuzz.sh: libFuzzer with ASan and UBSan
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev              # edits a model's input size before loading
