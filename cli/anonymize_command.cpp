@@ -102,15 +102,16 @@ int run_live(const AnonymizeArgs& a, const LiveArgs& l) {
   ModelStore store = model_store(a.no_download);
   LiveAnonymizer anonymizer(o, live, store);
   health.set("models", true);
-  health.set("input", false, "connecting to " + a.input);
+  const std::string input_name = without_credentials(a.input);  // probes and logs show no password
+  health.set("input", false, "connecting to " + input_name);
   // The status line is for a person at a terminal; JSON logs stay JSON.
   const bool show_status = !a.quiet && ::isatty(STDERR_FILENO) && log_format() == LogFormat::kText;
-  LogContext stream("stream", a.input);
+  LogContext stream("stream", input_name);
   LiveStats s = anonymizer.run(a.input, a.output, [&](const LiveStatus& st) {
     if (show_status) print_live_status(st);
     metrics.live_status(st.frames_in, st.frames_out, st.hidden_whole, st.reconnects, st.latency_mean, st.latency_max,
                         st.input_connected);
-    health.set("input", st.input_connected, st.input_connected ? a.input : "input lost: " + a.input);
+    health.set("input", st.input_connected, st.input_connected ? input_name : "input lost: " + input_name);
   });
   if (show_status) fmt::print(stderr, "\n");
   if (!a.quiet) {

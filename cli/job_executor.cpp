@@ -34,6 +34,7 @@ JobReport JobExecutor::run(const Job& job) {
   report.footage_seconds = s.footage_seconds;
   for (const auto& [cls, n] : s.objects) report.objects[std::string(to_string(cls))] = n;
   report.boxes = s.boxes();
+  report.truncated = !s.truncated.empty();
   return report;
 }
 

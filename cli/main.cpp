@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -20,6 +21,7 @@ extern "C" {
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <atomic>
 #include <csignal>
 #include <string>
 
@@ -32,7 +34,8 @@ using namespace veil::cli;
 // unfinished output is discarded (temporary files removed, uploads
 // aborted). A second signal ends the process at once.
 void on_stop_signal(int signal) {
-  if (stop_requested()) {
+  static std::atomic<bool> signalled{false};  // not stop_requested(): it reads a thread_local
+  if (signalled.exchange(true)) {
     std::signal(signal, SIG_DFL);
     std::raise(signal);
     return;
@@ -83,10 +86,14 @@ int main(int argc, char** argv) {
     return run();
   } catch (const std::exception& ex) {
     if (stop_requested()) {
-      fmt::print(stderr, "veil: interrupted; unfinished outputs were discarded\n");
+      log_summary("interrupted; unfinished outputs were discarded");
       return kInterrupted;  // as a shell reports a command ended by SIGINT
     }
-    fmt::print(stderr, "veil: error: {}\n", ex.what());
+    if (log_format() == LogFormat::kJson) {
+      spdlog::error("{}", ex.what());  // a log shipper reads every line as JSON
+    } else {
+      fmt::print(stderr, "veil: error: {}\n", ex.what());
+    }
     if (dynamic_cast<const UsageError*>(&ex)) return kUsage;
     if (dynamic_cast<const Error*>(&ex)) return kFailed;
     fmt::print(stderr, "veil: this is a bug in Veil; please report it with the command that caused it\n");

@@ -93,16 +93,17 @@ TEST_F(VeilWatch, AFileStillBeingWrittenIsTakenOnlyOnceItStopsGrowing) {
   test::ChildProcess watch({"sh", "-c",
                             "exec env " + env() + "'" + test::cli_path().string() + "' watch '" +
                                 (dir_ / "in").string() + "' --to '" + (dir_ / "out").string() +
-                                "' --interval 0.2s --settle 1.5s"},
+                                "' --interval 0.2s --settle 4s"},
                            dir_ / "watch.log");
-  // Written in ten pieces over about three seconds, as a slow upload would.
+  // Written in ten pieces over about two seconds, as a slow upload would,
+  // each well within the settle time even on a busy machine.
   {
     std::ofstream out(dir_ / "in" / "walk.gif", std::ios::binary);
     const std::size_t piece = video.size() / 10 + 1;
     for (std::size_t at = 0; at < video.size(); at += piece) {
       out.write(video.data() + at, std::streamsize(std::min(piece, video.size() - at)));
       out.flush();
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       ASSERT_FALSE(fs::exists(dir_ / "out" / "walk.gif")) << "taken while still being written\n" << watch.output();
     }
   }

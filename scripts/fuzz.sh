@@ -26,7 +26,7 @@ all=(sidecar_fuzz annotations_fuzz manifest_fuzz job_fuzz s3_xml_fuzz image_sour
 ((${#targets[@]})) || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DVEIL_FUZZ=ON -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
+  -DVEIL_FUZZ=ON -DVEIL_SHARED=OFF -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 
 [ -d build-fuzz/seeds ] || /usr/bin/python3 scripts/fuzz_seeds.py "$shared" build-fuzz/seeds

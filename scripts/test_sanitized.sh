@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VEIL_MODEL_DIR="${VEIL_MODEL_DIR:-$PWD/../shared/models}"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_SANITIZE=ON -DVEIL_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_SANITIZE=ON -DVEIL_SHARED=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$(nproc)"
 # Leaks in libraries Veil does not build (process-lifetime singletons) are
 # listed, with the reason for each, in scripts/lsan.supp.

@@ -164,7 +164,7 @@ LocalPrometheus::LocalPrometheus(const std::string& job, const std::vector<std::
                                "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
       dir_ / "server.log");
   httplib::Client client("127.0.0.1", port_);
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 1200; ++i) {  // a minute at most
     if (server_->wait(0.05)) throw std::runtime_error("prometheus exited: " + server_->output());
     auto res = client.Get("/-/ready");
     if (res && res->status == 200) return;

@@ -22,6 +22,16 @@ std::string lower_extension(const fs::path& p) {
 
 }  // namespace
 
+std::string without_credentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto host = scheme + 3;
+  const auto end = url.find_first_of("/?#", host);
+  const auto at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < host) return url;
+  return url.substr(0, host) + url.substr(at + 1);
+}
+
 bool is_stream_url(const std::string& location) {
   const auto colon = location.find("://");
   if (colon == std::string::npos || colon == 0 || is_object_url(location)) return false;

@@ -79,11 +79,10 @@ MonitoringServer::MonitoringServer(const std::string& address, const Metrics& me
 }
 
 MonitoringServer::~MonitoringServer() {
-  // stop() before the thread has begun listening does nothing: repeat it.
-  while (!impl_->ended) {
-    impl_->http.stop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  // stop() before the thread has begun listening does nothing: wait until it
+  // listens (or has ended), then stop it once.
+  while (!impl_->http.is_running() && !impl_->ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl_->http.stop();
   impl_->thread.join();
 }
 

@@ -44,15 +44,17 @@ RunStats Anonymizer::run(const std::string& input, const std::string& output, Pr
   RunStats stats;
   std::unique_ptr<SidecarWriter> sidecar;
   if (options_.detections_path) sidecar = std::make_unique<SidecarWriter>(*options_.detections_path, options_.storage);
+  // Read (and checked) before the work, not after hours of it.
+  std::optional<LabellingManifest> manifest;
+  if (options_.manifest_path) manifest.emplace(*options_.manifest_path, options_.storage);
   run_per_file(input, output, options_.image_format, options_.storage, stats,
                [&](const std::string& in, const std::string& out, const std::string& label) {
                  run_file(in, out, label, sidecar.get(), stats, progress);
                });
   if (sidecar) sidecar->finish();
-  if (options_.manifest_path) {
-    LabellingManifest manifest(*options_.manifest_path, options_.storage);
-    for (const auto& out : stats.outputs) manifest.add(out);
-    manifest.write();
+  if (manifest) {
+    for (const auto& out : stats.outputs) manifest->add(out);
+    manifest->write();
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;

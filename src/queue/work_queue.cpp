@@ -19,7 +19,14 @@ class NatsWorkQueue : public WorkQueue {
   }
 
   std::optional<nlohmann::json> done_record(const std::string& id) override {
-    const std::optional<std::string> record = client_.last_result(client_.done_subject(id));
+    return record_on(client_.done_subject(id));
+  }
+  std::optional<nlohmann::json> failed_record(const std::string& id) override {
+    return record_on(client_.failed_subject(id));
+  }
+
+  std::optional<nlohmann::json> record_on(const std::string& subject) {
+    const std::optional<std::string> record = client_.last_result(subject);
     if (!record) return std::nullopt;
     nlohmann::json j = nlohmann::json::parse(*record, nullptr, false);
     if (!j.is_object()) return std::nullopt;

@@ -3,6 +3,7 @@
 #include "veil/core/error.hpp"
 #include "veil/core/logging.hpp"
 #include "veil/core/stop.hpp"
+#include "veil/io/media_io.hpp"
 #include "veil/ops/monitoring.hpp"
 #include "veil/queue/work_queue.hpp"
 
@@ -97,7 +98,7 @@ class Worker {
   std::int64_t run() {
     auto last_job = Clock::now();
     bool warned = false;
-    set_health(true, options_.queue.url);
+    set_health(true, without_credentials(options_.queue.url));
     while (!stop_requested()) {
       report_pending();
       natsMsgList list{};
@@ -109,7 +110,7 @@ class Worker {
           // Disconnected: nats.c reconnects in the background.
           if (!warned) spdlog::warn("waiting for the NATS server ({})", natsStatus_GetText(s));
           warned = true;
-          set_health(false, std::string("waiting for ") + options_.queue.url + ": " + natsStatus_GetText(s));
+          set_health(false, "waiting for " + without_credentials(options_.queue.url) + ": " + natsStatus_GetText(s));
           std::this_thread::sleep_for(std::chrono::milliseconds(250));
         }
         if (options_.exit_when_idle && Clock::now() - last_job >= *options_.exit_when_idle) {
@@ -119,7 +120,7 @@ class Worker {
         continue;
       }
       if (warned) spdlog::info("connected to the NATS server again");
-      if (warned) set_health(true, options_.queue.url);
+      if (warned) set_health(true, without_credentials(options_.queue.url));
       warned = false;
       handle(list.Msgs[0]);
       natsMsgList_Destroy(&list);
@@ -200,6 +201,7 @@ class Worker {
       record["boxes"] = report.boxes;
       record["seconds"] = report.seconds;
       record["footage_seconds"] = report.footage_seconds;
+      record["truncated"] = report.truncated;
       record["worker"] = host_;
       record["deliveries"] = delivered;
       try {

@@ -69,6 +69,8 @@ class Watcher {
     } else {
       std::error_code ec;
       if (!fs::is_directory(source_, ec)) throw Error(source_ + ": not a folder (watch needs a folder or an s3:// prefix)");
+      // Records are keyed by the source's location: one spelling of it.
+      source_ = fs::weakly_canonical(source_, ec).string();
     }
     if (!is_object_url(o_.destination)) {
       std::error_code ec;
@@ -78,19 +80,27 @@ class Watcher {
     if (o_.queue) {
       queue_ = connect_work_queue(*o_.queue);
       ledger_ = open_queue_ledger(*o_.queue);
-      set_health("nats", true, o_.queue->url);
+      set_health("nats", true, without_credentials(o_.queue->url));
     } else {
       ledger_ = open_folder_ledger(o_.state.value_or(join_location(o_.destination, ".veil-watch/")), o_.storage);
     }
     if (o_.manifest) manifest_.emplace(*o_.manifest, o_.storage);
-    spdlog::info("watching {} -> {} (records in {}{})", source_, o_.destination, ledger_->where(),
-                 o_.queue ? ", jobs to " + o_.queue->url : "");
+    spdlog::info("watching {} -> {} (records in {}{})", source_, o_.destination, without_credentials(ledger_->where()),
+                 o_.queue ? ", jobs to " + without_credentials(o_.queue->url) : "");
   }
 
   WatchStats run() {
     while (!stop_requested()) {
-      const bool waiting = pass();
-      if (manifest_) manifest_->write();
+      bool waiting = true;
+      try {
+        waiting = pass();
+        if (manifest_) manifest_->write();
+      } catch (const std::exception& e) {
+        // The store or the queue failing for a while: said, and tried again.
+        if (o_.once || stop_requested()) throw;
+        spdlog::error("{}; trying again in {}", e.what(), seconds_text(o_.interval));
+        if (o_.queue) set_health("nats", false, e.what());
+      }
       if (o_.once && !waiting) break;
       sleep_unless_stopped(o_.once ? milliseconds(500) : o_.interval);
     }
@@ -102,9 +112,24 @@ class Watcher {
     int tries = 0;
     Clock::time_point next;
   };
+  struct Sighting {
+    std::string version;
+    Clock::time_point since;
+  };
 
   void set_health(const std::string& name, bool ok, std::string detail) {
     if (o_.health) o_.health->set(name, ok, std::move(detail));
+  }
+
+  // A local file is settled when its modification time is `settle` old, or
+  // when listings have seen it unchanged for that long (a clock ahead of
+  // ours). Objects appear whole.
+  bool settled(const MediaEntry& e) {
+    if (!e.modified) return true;
+    if (fs::file_time_type::clock::now() - *e.modified >= o_.settle) return true;
+    Sighting& seen = sightings_[e.location];
+    if (seen.version != e.version) seen = {e.version, Clock::now()};
+    return Clock::now() - seen.since >= o_.settle;
   }
 
   // One listing, and what it finds new. Returns whether something is still
@@ -118,12 +143,15 @@ class Watcher {
     } catch (const Error& e) {
       set_health("source", false, e.what());
       if (o_.once) throw;
-      if (listing_error_ != e.what()) spdlog::error("cannot list {}: {}; trying again every {}", source_, e.what(), seconds_text(o_.interval));
+      if (listing_error_ != e.what()) {
+        spdlog::error("cannot list {}: {}; trying again every {}", source_, e.what(), seconds_text(o_.interval));
+      }
       listing_error_ = e.what();
       return true;
     }
+    if (o_.queue) set_health("nats", true, without_credentials(o_.queue->url));
     bool waiting = false;
-    std::vector<std::pair<const MediaEntry*, std::optional<WatchRecord>>> todo;
+    std::vector<const MediaEntry*> todo;
     for (const MediaEntry& e : listing.files) {
       if (stop_requested()) return true;
       if (!e.problem.empty()) {
@@ -132,15 +160,15 @@ class Watcher {
       }
       std::optional<WatchRecord> record = ledger_->find(e.location);
       if (record && record->version == e.version) {
-        waiting |= follow(*record);
+        waiting |= follow(*record, e);
         continue;
       }
-      if (e.modified && fs::file_time_type::clock::now() - *e.modified < o_.settle) {
+      if (!settled(e)) {
         waiting = true;  // still being written, perhaps
         continue;
       }
       if (record && record->state == "done" && same_bytes(e, *record)) {
-        if (skipped_.insert(e.location).second) stats_.skipped++;
+        waiting |= follow(*record, e);
         continue;
       }
       auto retry = retries_.find(e.location);
@@ -151,10 +179,10 @@ class Watcher {
           continue;
         }
       }
-      todo.emplace_back(&e, std::move(record));
+      todo.push_back(&e);
     }
     std::int64_t pending = std::int64_t(todo.size());
-    for (auto& [entry, record] : todo) {
+    for (const MediaEntry* entry : todo) {
       if (o_.metrics) o_.metrics->set_jobs_pending(pending--);
       if (stop_requested()) return true;
       waiting |= handle(*entry, join_location(o_.destination, entry->relative));
@@ -179,42 +207,52 @@ class Watcher {
     return true;
   }
 
-  // A source already handled: with a queue, whether its job is done (then
-  // listed and its source deleted when asked); alone, a deletion that a
-  // stop interrupted. Returns whether it is still to follow.
-  bool follow(WatchRecord& record) {
-    if (skipped_.insert(record.source).second) stats_.skipped++;
-    const bool finish = o_.delete_source || manifest_;
+  // A source listed again that was handled already: with a queue, whether
+  // its job has ended; then (or alone) a deletion still to do, and its
+  // output listed for labelling. Returns whether it is still to follow.
+  bool follow(WatchRecord& record, const MediaEntry& e) {
+    if (!done_here_.count(record.source) && skipped_.insert(record.source).second) stats_.skipped++;
+    if (record.source_deleted) {
+      // Deleted once, and here again: a new copy of the same bytes.
+      record.source_deleted = false;
+      ledger_->put(record);
+    }
+    if (record.state == "failed") return false;
     if (record.state == "submitted") {
-      if (!finish) return false;
-      std::optional<nlohmann::json> done = queue_->done_record(record.job_id);
-      if (!done) return true;
-      try {
-        complete(record, done->value("frames", std::int64_t(-1)));
-      } catch (const Error& e) {
-        if (stop_requested()) return true;
-        spdlog::error("{}", e.what());
+      if (!o_.delete_source && !manifest_) return false;
+      if (std::optional<nlohmann::json> done = queue_->done_record(record.job_id)) {
+        record.state = "done";
+        ledger_->put(record);
+        finish(record, e, done->value("frames", std::int64_t(-1)), done->value("truncated", false));
         return false;
       }
-      return false;
-    }
-    if (o_.delete_source && !record.source_deleted) {
-      try {
-        complete(record, -1);
-      } catch (const Error& e) {
-        if (stop_requested()) return true;
-        if (reported_.insert(record.source).second) spdlog::error("{}", e.what());
+      if (std::optional<nlohmann::json> failed = queue_->failed_record(record.job_id)) {
+        // The workers tried it --max-deliver times. A new version of the
+        // file is a new job; this one is reported and left.
+        const std::string error = failed->value("error", "failed");
+        spdlog::error("{}: the workers gave up on it: {}", record.source, error);
+        if (o_.metrics) o_.metrics->job_failed("error");
+        record.state = "failed";
+        ledger_->put(record);
+        stats_.failed++;
+        stats_.failures.push_back(record.source + ": " + error);
+        return false;
       }
+      return true;
     }
+    finish(record, e, -1, false);
     return false;
   }
 
-  // After the output is complete: the source read back and deleted when
-  // asked, the record written, the output listed for labelling. `frames`
-  // < 0: not known (then only that the output reads whole is checked).
-  void complete(WatchRecord& record, std::int64_t frames) {
-    record.state = "done";
-    if (o_.delete_source && !record.source_deleted) {
+  // Once a source's output is complete and recorded: the output listed for
+  // labelling and, when asked, the source deleted, but only once the output
+  // reads back whole and the source is still the bytes that were done.
+  // Problems with the deletion keep the source, and are said once.
+  void finish(WatchRecord& record, const MediaEntry& e, std::int64_t frames, bool truncated) {
+    if (manifest_) manifest_->add(record.output);
+    if (!o_.delete_source || record.source_deleted) return;
+    try {
+      if (truncated) throw Error("the recording ended early; the source is kept");
       if (frames < 0) {
         std::unique_ptr<FrameSource> out = open_source(record.output, o_.storage);
         Frame f;
@@ -224,16 +262,23 @@ class Watcher {
       } else {
         verify_output(record.output, frames, o_.storage);
       }
-      // Recorded before the deletion: a stop between the two leaves a
-      // source to delete next time, not one to anonymize again.
-      ledger_->put(record);
+      if (current_version(e) != record.version) throw Error("it changed while it was being done; kept for the next pass");
       remove_file(record.source, o_.storage);
       record.source_deleted = true;
+      ledger_->put(record);
       stats_.deleted++;
       spdlog::info("{}: deleted (its output {} is complete)", record.source, record.output);
+    } catch (const std::exception& ex) {
+      if (stop_requested()) return;
+      const std::string what = ex.what();
+      if (reported_.insert(record.source + "\n" + what).second) spdlog::error("{}: not deleted: {}", record.source, what);
     }
-    ledger_->put(record);
-    if (manifest_) manifest_->add(record.output);
+  }
+
+  // The source's version now: listed again for an object, read again for a file.
+  std::string current_version(const MediaEntry& e) {
+    const MediaListing now = list_media(e.location, "", o_.storage);
+    return now.files.size() == 1 ? now.files[0].version : "";
   }
 
   // Anonymizes (or submits) one new file. Returns whether something is
@@ -251,23 +296,21 @@ class Watcher {
       record.state = "submitted";
       record.time = utc_now();
       ledger_->put(record);
+      done_here_.insert(e.location);
       stats_.done++;
       spdlog::info("{}: {}", e.location, queued ? "job queued" : "already queued or done");
       return o_.delete_source || manifest_;
     }
     Retry& retry = retries_[e.location];
     if (o_.metrics) o_.metrics->job_started();
+    JobReport report;
     try {
-      spdlog::info("{} -> {}", e.location, output);
-      const JobReport report = run_(job);
-      record.time = utc_now();
+      // The bytes that are done, read before: a file that changes meanwhile
+      // is not recorded as done at its new version.
       if (e.modified) record.sha256 = sha256_file(e.location);
-      complete(record, report.frames);
-      if (o_.metrics) o_.metrics->job_done(report);
-      stats_.done++;
-      retries_.erase(e.location);
-      return false;
-    } catch (const Error& ex) {
+      spdlog::info("{} -> {}", e.location, output);
+      report = run_(job);
+    } catch (const std::exception& ex) {
       if (stop_requested()) {
         spdlog::info("{}: stopped; it is done again next time", e.location);
         return true;
@@ -286,6 +329,15 @@ class Watcher {
       spdlog::error("{} (try {}; again in {})", ex.what(), retry.tries, seconds_text(wait));
       return true;
     }
+    retries_.erase(e.location);
+    record.state = "done";
+    record.time = utc_now();
+    ledger_->put(record);  // the output is complete: recorded before anything else
+    done_here_.insert(e.location);
+    stats_.done++;
+    if (o_.metrics) o_.metrics->job_done(report);
+    finish(record, e, report.frames, report.truncated);
+    return false;
   }
 
   const WatchOptions& o_;
@@ -295,7 +347,8 @@ class Watcher {
   std::unique_ptr<WatchLedger> ledger_;
   std::optional<LabellingManifest> manifest_;
   std::map<std::string, Retry> retries_;
-  std::set<std::string> skipped_, reported_;
+  std::map<std::string, Sighting> sightings_;
+  std::set<std::string> skipped_, reported_, done_here_;
   std::string listing_error_;
   WatchStats stats_;
 };

@@ -45,6 +45,10 @@ struct VideoEncodeOptions {
 // http://, ...); false for local paths and object URLs (s3://).
 bool is_stream_url(const std::string& location);
 
+// `url` for messages, logs and probes: "rtsp://user:secret@cam/x" gives
+// "rtsp://cam/x". Anything that is not a URL is returned as it is.
+std::string without_credentials(const std::string& url);
+
 // Throws veil::Error naming the input when it is missing or unreadable.
 std::unique_ptr<FrameSource> open_source(const std::string& input, const StorageOptions& storage = {});
 

@@ -93,6 +93,9 @@ class WorkQueue {
   // The record of job `id` once a worker finished it (the worker's JSON:
   // input, output, frames, ...), else nothing. Throws veil::Error.
   virtual std::optional<nlohmann::json> done_record(const std::string& id) = 0;
+  // The record of job `id` once the workers gave up on it (input, error,
+  // ...), else nothing. Throws veil::Error.
+  virtual std::optional<nlohmann::json> failed_record(const std::string& id) = 0;
 };
 
 // Connects and creates the streams when missing. Throws veil::Error naming
@@ -104,6 +107,7 @@ struct JobReport {
   std::int64_t frames = 0;
   std::map<std::string, std::int64_t> objects;  // by class: tracks, one per face or plate
   std::int64_t boxes = 0;                        // boxes hidden, over all frames
+  bool truncated = false;  // the input ended early: the output holds what could be read
   double seconds = 0;                            // processing (wall) time
   double footage_seconds = 0;                    // video played through
 };
