@@ -7,3 +7,4 @@ export VEIL_MODEL_DIR="${VEIL_MODEL_DIR:-$PWD/../shared/models}"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 cd build && ctest --output-on-failure -j"$(nproc)" "$@"
+cd .. && scripts/test_python.sh

@@ -6,6 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 namespace veil {
 namespace {
 
@@ -58,6 +62,10 @@ AnonymizeSummary anonymize(const std::string& input, const std::string& output, 
                            const std::function<void(const AnonymizeProgress&)>& progress,
                            const std::atomic<bool>* cancel) {
   StopScope stop(cancel);
+  // x264 prints its settings and statistics at FFmpeg's default level on
+  // every encode; Veil reports what matters itself. A caller who chose a
+  // level keeps it.
+  if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_ERROR);
   const AnonymizeOptions options = anonymize_options(settings);
   ModelStoreOptions store_options;
   if (!settings.detection.model_dir.empty()) store_options.mirror_dir = settings.detection.model_dir;
