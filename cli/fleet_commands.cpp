@@ -45,8 +45,10 @@ int run_worker_command(const QueueArgs& q, const ServiceArgs& service, std::opti
   if (!service.metrics.empty()) monitoring.emplace(service.metrics, metrics, health);
   WorkerOptions options;
   options.queue = queue_options(q);
-  options.metrics = &metrics;
-  options.health = &health;
+  if (monitoring) {
+    options.metrics = &metrics;
+    options.health = &health;
+  }
   if (exit_when_idle) options.exit_when_idle = std::chrono::milliseconds(std::int64_t(*exit_when_idle * 1000));
   ModelStore store = model_store(no_download);
   JobExecutor executor(store, &health);

@@ -169,7 +169,17 @@ class Worker {
       dead_letter(msg, Job{fallback_id(data), "", "", "", {}}, ex.what(), delivered);
       return;
     }
-    if (client_.last_result(client_.done_subject(job.id))) {
+    bool already_done = false;
+    try {
+      already_done = client_.last_result(client_.done_subject(job.id)).has_value();
+    } catch (const Error& e) {
+      // The server is back but its JetStream API is not answering yet (a
+      // restart): the job goes back to the queue, and the worker goes on.
+      spdlog::warn("{}: cannot check whether it is done ({}); given back", job.input, e.what());
+      natsMsg_NakWithDelay(msg, 1000, nullptr);
+      return;
+    }
+    if (already_done) {
       spdlog::info("{}: already done", job.input);
       natsMsg_AckSync(msg, nullptr, nullptr);
       return;
