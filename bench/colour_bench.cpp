@@ -5,6 +5,7 @@
 #include "bench_data.hpp"
 
 #include "io/video_source.hpp"
+#include "io/yuv_colour.hpp"
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgproc.hpp>

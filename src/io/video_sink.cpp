@@ -1,5 +1,6 @@
 #include "io/video_sink.hpp"
 
+#include "io/yuv_colour.hpp"
 #include "io/yuv_patches.hpp"
 
 #include "veil/core/error.hpp"

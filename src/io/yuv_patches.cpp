@@ -1,6 +1,7 @@
 #include "io/yuv_patches.hpp"
 
 #include "io/video_source.hpp"
+#include "io/yuv_colour.hpp"
 #include "veil/core/error.hpp"
 
 extern "C" {

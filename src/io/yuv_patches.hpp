@@ -2,7 +2,7 @@
 // Conversions between a decoded YUV picture and BGR patches of it, so that
 // only the areas Veil changes pay for colour conversion (and the rest of the
 // picture is encoded exactly as it was decoded). The conversions use the
-// same swscale settings as the whole-frame ones (av::to_bgr_sws_flags,
+// same swscale settings as the whole-frame ones (io/yuv_colour.hpp: av::to_bgr_sws_flags,
 // av::from_bgr_sws_flags, the frame's YUV matrix).
 #include <opencv2/core.hpp>
 

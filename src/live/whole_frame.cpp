@@ -1,6 +1,7 @@
 #include "live/whole_frame.hpp"
 
 #include "io/video_source.hpp"
+#include "io/yuv_colour.hpp"
 #include "io/yuv_patches.hpp"
 #include "veil/core/error.hpp"
 
