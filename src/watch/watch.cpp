@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -43,8 +44,9 @@ void sleep_unless_stopped(milliseconds d) {
 
 // Reads `output` back whole: the check before its source is deleted. A
 // truncated upload, a file cut short or a format the reader refuses fails
-// here, and the source is kept.
-void verify_output(const std::string& output, std::int64_t frames, const StorageOptions& storage) {
+// here, and the source is kept. `frames`: how many were written; unknown
+// (a job another process did, a record from before), at least one.
+void verify_output(const std::string& output, std::optional<std::int64_t> frames, const StorageOptions& storage) {
   std::unique_ptr<FrameSource> source = open_source(output, storage);
   Frame frame;
   std::int64_t read = 0;
@@ -52,8 +54,9 @@ void verify_output(const std::string& output, std::int64_t frames, const Storage
     throw_if_stop_requested();
     ++read;
   }
-  if (read != frames) {
-    throw Error(output + ": " + std::to_string(read) + " frames read back, " + std::to_string(frames) +
+  if (!frames && read == 0) throw Error(output + ": no frame read back; the source is kept");
+  if (frames && read != *frames) {
+    throw Error(output + ": " + std::to_string(read) + " frames read back, " + std::to_string(*frames) +
                 " written; the source is kept");
   }
 }
@@ -253,15 +256,7 @@ class Watcher {
     if (!o_.delete_source || record.source_deleted) return;
     try {
       if (truncated) throw Error("the recording ended early; the source is kept");
-      if (frames < 0) {
-        std::unique_ptr<FrameSource> out = open_source(record.output, o_.storage);
-        Frame f;
-        frames = 0;
-        while (out->read(f)) ++frames;
-        if (frames == 0) throw Error(record.output + ": no frame read back; the source is kept");
-      } else {
-        verify_output(record.output, frames, o_.storage);
-      }
+      verify_output(record.output, frames < 0 ? std::nullopt : std::optional<std::int64_t>(frames), o_.storage);
       if (current_version(e) != record.version) throw Error("it changed while it was being done; kept for the next pass");
       remove_file(record.source, o_.storage);
       record.source_deleted = true;
