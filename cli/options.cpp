@@ -78,6 +78,17 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->capture_default_str();
   app.add_flag("--allow-noncommercial", a.allow_noncommercial,
                "allow models whose licence forbids commercial use (their licence is printed on every run)");
+  app.add_option("--context", a.context,
+                 "scene context: on (weak faces and plates need a person, vehicle, second model or track around "
+                 "them), mark (find people and vehicles for the sidecar, drop nothing), off")
+      ->check(CLI::IsMember({"on", "mark", "off"}))
+      ->capture_default_str();
+  app.add_option("--weak-face", a.weak_face, "with --context on: faces scoring under this need support")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--weak-plate", a.weak_plate, "with --context on: plates scoring under this need support")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   add_redaction_options(app, a);
   app.add_option("--lookahead", a.lookahead, "video: frames held back so an object is hidden before its first detection")
       ->check(CLI::Range(0, 250))
@@ -160,6 +171,9 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.face_models = a.face_models;
   o.detection.plate_models = a.plate_models;
   o.detection.allow_noncommercial = a.allow_noncommercial;
+  o.detection.context = a.context == "off" ? ContextMode::kOff : a.context == "mark" ? ContextMode::kMark : ContextMode::kOn;
+  o.detection.support.face_below = a.weak_face;
+  o.detection.support.plate_below = a.weak_plate;
   o.detection.threads = a.threads;
   o.storage.force_path_style = a.s3_path_style;
   o.sweep_frames = a.sweep;

@@ -32,6 +32,8 @@ struct AnonymizeArgs {
   std::vector<std::string> face_models = DetectionOptions{}.face_models;
   std::vector<std::string> plate_models = DetectionOptions{}.plate_models;
   bool allow_noncommercial = false;
+  std::string context = "on";
+  float weak_face = SupportOptions{}.face_below, weak_plate = SupportOptions{}.plate_below;
   float mask_scale = 1.3f, plate_mask_scale = 1.15f;
   int block_size = 0;
   std::optional<int> crf;

@@ -37,6 +37,7 @@ packages=(
   python3 python3-opencv python3-numpy   # tools/ and ../shared/tools/coverage.py
   python3-dev pybind11-dev python3-venv python3-pip python3-setuptools python3-wheel  # the Python module (python/)
   python3-pytest                           # its tests
+  opencv-doc                               # tests: its vtest.avi (a walkway seen from above: no plate, barrier tape)
   ffmpeg                                   # bench/ only: the baseline transcode
 )
 # npm fetches ONNX Runtime's library (setup only). Any npm will do: some

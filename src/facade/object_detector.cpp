@@ -6,6 +6,8 @@
 #include "veil/pipeline/frame_analyzer.hpp"
 #include "veil/veil.hpp"
 
+#include <algorithm>
+
 namespace veil {
 
 struct ObjectDetector::Impl {
@@ -26,6 +28,10 @@ ObjectDetector::~ObjectDetector() = default;
 
 std::vector<FoundObject> ObjectDetector::detect(const ImageView& image) const {
   Detections found = impl_->analyzer.analyze(facade::to_bgr(image));
+  // Faces and plates only: the people and vehicles that judged weak
+  // candidates are not part of the answer.
+  found.erase(std::remove_if(found.begin(), found.end(), [](const Detection& d) { return is_context(d.cls); }),
+              found.end());
   // As the sidecar lists them, so that a caller sees what `veil anonymize`
   // reports for the same photo.
   round_to_sidecar_precision(found);

@@ -2,7 +2,9 @@
 
 #include "veil/core/error.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace veil {
 
@@ -31,7 +33,15 @@ AnalysisStage::~AnalysisStage() {
 std::vector<AnalyzedFrame> AnalysisStage::convert(LookaheadBuffer::Output ready) {
   std::vector<AnalyzedFrame> out;
   out.reserve(ready.size());
-  for (auto& [frame, found] : ready) out.push_back({std::move(frame), std::move(found)});
+  for (auto& [frame, found] : ready) {
+    auto context = held_context_.find(frame.index);
+    Detections seen;
+    if (context != held_context_.end()) {
+      seen = std::move(context->second);
+      held_context_.erase(context);
+    }
+    out.push_back({std::move(frame), std::move(found), std::move(seen)});
+  }
   return out;
 }
 
@@ -91,9 +101,15 @@ std::vector<AnalyzedFrame> AnalysisStage::finish_oldest() {
   } catch (const Error& ex) {
     throw Error("frame " + std::to_string(oldest.frame.index) + " could not be analysed (" + ex.what() + ")");
   }
-  if (lookahead_) return convert(lookahead_->push(std::move(oldest.frame), std::move(found)));
+  auto first_context = std::stable_partition(found.begin(), found.end(), [](const Detection& d) { return !is_context(d.cls); });
+  Detections context(std::make_move_iterator(first_context), std::make_move_iterator(found.end()));
+  found.erase(first_context, found.end());
+  if (lookahead_) {
+    if (!context.empty()) held_context_[oldest.frame.index] = std::move(context);
+    return convert(lookahead_->push(std::move(oldest.frame), std::move(found)));
+  }
   std::vector<AnalyzedFrame> out;
-  out.push_back({std::move(oldest.frame), std::move(found)});
+  out.push_back({std::move(oldest.frame), std::move(found), std::move(context)});
   return out;
 }
 
@@ -106,6 +122,7 @@ std::vector<AnalyzedFrame> AnalysisStage::flush() {
   if (lookahead_) {
     for (AnalyzedFrame& a : convert(lookahead_->flush())) out.push_back(std::move(a));
   }
+  held_context_.clear();  // (empty by now: every held frame came out)
   return out;
 }
 

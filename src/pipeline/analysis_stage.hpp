@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <future>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -18,7 +19,8 @@ namespace veil {
 
 struct AnalyzedFrame {
   Frame frame;
-  Detections detections;
+  Detections detections;  // the faces and plates to hide, tracked
+  Detections context;     // people and vehicles seen in this frame (never hidden)
 };
 
 class AnalysisStage {
@@ -60,7 +62,7 @@ class AnalysisStage {
   };
   // Waits for the oldest frame in flight and passes it on.
   std::vector<AnalyzedFrame> finish_oldest();
-  static std::vector<AnalyzedFrame> convert(LookaheadBuffer::Output ready);
+  std::vector<AnalyzedFrame> convert(LookaheadBuffer::Output ready);
 
   FrameAnalyzer& analyzer_;
   std::optional<LookaheadBuffer> lookahead_;
@@ -68,6 +70,9 @@ class AnalysisStage {
   size_t frames_in_flight_ = 1;
   std::int64_t pushed_ = 0;
   std::deque<InFlight> in_flight_;
+  // Context boxes of the frames the lookahead buffer holds, by frame index:
+  // the tracker follows only what is hidden.
+  std::map<std::int64_t, Detections> held_context_;
 };
 
 }  // namespace veil

@@ -71,10 +71,11 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
   ObjectTally tally;
   FootageClock footage;
   auto emit = [&](std::vector<AnalyzedFrame> ready) {
-    for (auto& [frame, found] : ready) {
+    for (auto& [frame, found, context] : ready) {
       footage.add(frame.pts_seconds);
       round_to_sidecar_precision(found);
-      if (sidecar) sidecar->write(label, frame, found);
+      round_to_sidecar_precision(context);
+      if (sidecar) sidecar->write(label, frame, found, context);
       tally.add_frame(found);
       redact_frame(redactor_, frame, found);
       sink->write(frame);

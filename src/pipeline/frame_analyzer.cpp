@@ -5,7 +5,9 @@
 #include "detect/bgr_image.hpp"
 #include "detect/model_fusion.hpp"
 #include "detect/retinaface_face_detector.hpp"
+#include "detect/scene_context_detector.hpp"
 #include "detect/scrfd_face_detector.hpp"
+#include "detect/support_rule.hpp"
 #include "detect/yolo_plate_detector.hpp"
 #include "detect/yunet_face_detector.hpp"
 #include "veil/models/model_manifest.hpp"
@@ -61,6 +63,9 @@ const std::map<std::string, Family>& families() {
       {"yolov8", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
          return std::make_unique<YoloPlateDetector>(f, with_threshold(YoloPlateDetector::default_options(), options));
        }}},
+      {"yolox", {ObjectClass::kPerson, [](const std::filesystem::path& f, const DetectionOptions&) -> DetectorPtr {
+         return std::make_unique<SceneContextDetector>(f);
+       }}},
   };
   return table;
 }
@@ -88,6 +93,18 @@ std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
   };
   choose(ObjectClass::kFace, options.face_models);
   choose(ObjectClass::kPlate, options.plate_models);
+  if (options.context != ContextMode::kOff) {
+    const ModelEntry& e = ModelManifest::builtin().find(options.context_model);
+    auto family = families().find(e.family);
+    if (family == families().end() || !is_context(family->second.cls)) {
+      throw Error("model '" + options.context_model + "' does not detect people and vehicles");
+    }
+    if (!e.commercial_use && !options.allow_noncommercial) {
+      throw Error("model '" + e.name + "' is licensed for non-commercial use only (" + e.license +
+                  "); choosing it needs --allow-noncommercial");
+    }
+    chosen.push_back(e);
+  }
   return chosen;
 }
 
@@ -113,7 +130,9 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
 }
 
 FrameAnalyzer::FrameAnalyzer(const DetectionOptions& options, const ModelStore& store)
-    : FrameAnalyzer(model_detectors(options, store), options.threads, kLargeInputPixels, options.worker_niceness) {}
+    : FrameAnalyzer(model_detectors(options, store), options.threads, kLargeInputPixels, options.worker_niceness,
+                    options.context == ContextMode::kOn ? std::optional<SupportOptions>(options.support)
+                                                        : std::nullopt) {}
 
 // One submitted frame: its passes, what each found, and the promise that
 // gets the merged result when the last pass is done.
@@ -124,6 +143,7 @@ struct FrameAnalyzer::FrameWork {
     Detections found;
   };
   cv::Mat bgr;
+  Detections expected;  // the tracker's predictions for this frame
   std::vector<Pass> passes;
   size_t remaining = 0;
   std::string failure;  // the first pass that failed
@@ -131,8 +151,8 @@ struct FrameAnalyzer::FrameWork {
 };
 
 FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels,
-                             int worker_niceness)
-    : large_input_pixels_(large_input_pixels) {
+                             int worker_niceness, std::optional<SupportOptions> support)
+    : support_(support), large_input_pixels_(large_input_pixels) {
   if (threads < 0) throw Error("threads must not be negative");
   threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   detectors_ = make();
@@ -162,6 +182,7 @@ std::future<Detections> FrameAnalyzer::submit(const cv::Mat& image, const SweepS
   auto frame = std::make_shared<FrameWork>();
   std::future<Detections> result = frame->result.get_future();
   frame->bgr = as_bgr8(image, "frame analyzer");
+  frame->expected = expected;
   const cv::Size size = frame->bgr.size();
   const int period = std::max(1, step.period);
 
@@ -244,15 +265,20 @@ void FrameAnalyzer::finish(FrameWork& frame) {
     for (FrameWork::Pass& p : frame.passes) {
       raw[p.detector].insert(raw[p.detector].end(), p.found.begin(), p.found.end());
     }
-    Detections all;
+    Detections all, context;
     for (size_t d = 0; d < detectors_.size(); ++d) {
       Detections merged = detectors_[d]->merge(std::move(raw[d]), frame.bgr.size());
-      for (Detection& m : merged) m.model = detectors_[d]->model_name();
-      all.insert(all.end(), merged.begin(), merged.end());
+      for (Detection& m : merged) {
+        m.model = detectors_[d]->model_name();
+        (is_context(m.cls) ? context : all).push_back(std::move(m));
+      }
     }
     // One detection per object, whichever models found it: the tracker
     // then keeps one track per object.
-    frame.result.set_value(fuse_models(std::move(all)));
+    Detections found = fuse_models(std::move(all));
+    if (support_) found = keep_supported(std::move(found), context, frame.expected, *support_);
+    found.insert(found.end(), context.begin(), context.end());
+    frame.result.set_value(std::move(found));
   } catch (...) {
     frame.result.set_exception(std::current_exception());
   }

@@ -151,6 +151,21 @@ SidecarObject object(const json& j, const std::string& field) {
   return o;
 }
 
+// One "context" entry: a person or vehicle the context model saw.
+Detection context_object(const json& j, const std::string& field) {
+  if (!j.is_object()) field_error(field, "expected an object, got " + j.dump());
+  if (!j.contains("class")) field_error(field + ".class", "missing");
+  const std::optional<ObjectClass> cls =
+      j["class"].is_string() ? parse_context_class(j["class"].get<std::string>()) : std::nullopt;
+  if (!cls) field_error(field + ".class", "expected \"person\" or \"vehicle\", got " + j["class"].dump());
+  Detection d;
+  d.cls = *cls;
+  if (!j.contains("box")) field_error(field + ".box", "missing");
+  d.box = box(j["box"], field + ".box");
+  if (j.contains("score")) d.score = score(j["score"], field + ".score");
+  return d;
+}
+
 std::string file_of(const json& line) {
   if (!line.contains("file")) field_error("file", "missing");
   if (!line["file"].is_string() || line["file"].get<std::string>().empty()) {
@@ -221,6 +236,13 @@ Sidecar Sidecar::parse(std::istream& in, const std::string& name) {
           }
         }
         frame.objects.push_back(std::move(o));
+      }
+      if (line.contains("context")) {
+        const json& seen = line["context"];
+        if (!seen.is_array()) field_error("context", "expected a list of people and vehicles, got " + seen.dump().substr(0, 60));
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+          frame.context.push_back(context_object(seen[i], "context[" + std::to_string(i) + "]"));
+        }
       }
       const auto [it, fresh] = media.frames_.emplace(frame.index, std::move(frame));
       if (!fresh) field_error("index", "frame " + std::to_string(index.get<std::int64_t>()) + " of " + media.file_ +

@@ -137,6 +137,25 @@ TEST(Sidecar, HeaderAndFusedObjectsAreRead) {
             R"([{"box":[1,2,3,4],"model":"a"}])");
 }
 
+// People and vehicles are read for review, never hidden by render.
+TEST(Sidecar, ContextIsReadAndNotHidden) {
+  Sidecar s = parse(std::string(R"({"file":"c.mp4","index":0,"pts":0,"detections":[{"class":"face","box":[10,10,20,20]}],)"
+                                R"("context":[{"class":"person","score":0.8,"box":[1,2,30,60]},{"class":"vehicle","box":[5,5,40,20]}]})") +
+                    "\n");
+  const SidecarMedia& m = *s.find("c.mp4");
+  const SidecarFrame& f = m.frames().at(0);
+  ASSERT_EQ(f.context.size(), 2u);
+  EXPECT_EQ(f.context[0].cls, ObjectClass::kPerson);
+  EXPECT_FLOAT_EQ(f.context[0].score, 0.8f);
+  EXPECT_EQ(f.context[1].cls, ObjectClass::kVehicle);
+  EXPECT_EQ(f.context[1].box, cv::Rect2f(5, 5, 40, 20));
+  const Detections hide = m.to_hide(0);
+  ASSERT_EQ(hide.size(), 1u);
+  EXPECT_EQ(hide[0].cls, ObjectClass::kFace);
+  EXPECT_EQ(error_for(std::string(R"({"file":"c.mp4","index":0,"detections":[],"context":[{"class":"face","box":[1,2,3,4]}]})") + "\n"),
+            R"(s.jsonl:1: context[0].class: expected "person" or "vehicle", got "face")");
+}
+
 // docs/sidecar.schema.json (what other tools read) and Veil's reader accept
 // and refuse the same lines.
 TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
@@ -163,7 +182,8 @@ TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
       frame_line(1, R"({"class":"face","box":[1,2,3,4],"track":900,"source":"manual"})") +
       R"({"file":"c.mp4","track":3,"excluded":true})" + "\n" + R"({"file":"c.mp4","index":2,"pts":null,"detections":[]})" + "\n" +
       header_line(R"({"name":"c.mp4","bytes":1234,"width":64,"height":48,"frames":3,"duration":null})") +
-      frame_line(3, kFusedFace);
+      frame_line(3, kFusedFace) +
+      R"({"file":"c.mp4","index":4,"pts":null,"detections":[],"context":[{"class":"person","score":0.8,"box":[1,2,30,60]},{"class":"vehicle","box":[5,5,40,20]}]})" + "\n";
   EXPECT_TRUE(reader_accepts(good));
   EXPECT_TRUE(schema_accepts(good));
   for (const std::string bad : {
@@ -182,6 +202,10 @@ TEST(Sidecar, PublishedSchemaAgreesWithTheReader) {
            frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"model":"a","box":[1,2,3,4]}]})"),
            frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"box":[1,2,3,4]},{"model":"b","box":[1,2,3,4]}]})"),
            frame_line(1, R"({"class":"face","box":[1,2,3,4],"found_by":[{"model":"a","box":[1,2,3]},{"model":"b","box":[1,2,3,4]}]})"),
+           std::string(R"({"file":"c.mp4","index":1,"detections":[],"context":[{"class":"face","box":[1,2,3,4]}]})") + "\n",
+           std::string(R"({"file":"c.mp4","index":1,"detections":[],"context":[{"class":"person","box":[1,2,3]}]})") + "\n",
+           std::string(R"({"file":"c.mp4","index":1,"detections":[],"context":{"class":"person"}})") + "\n",
+           frame_line(1, R"({"class":"person","box":[1,2,3,4]})"),
            header_line(R"({"name":"c.mp4","frames":-3})"),
            header_line("[]"),
            std::string(R"({"veil":"0.1.0","file":"c.mp4","written":"x","models":[],"options":{}})") + "\n",

@@ -50,7 +50,8 @@ void SidecarWriter::write_header(const nlohmann::ordered_json& header) {
   if (!stream_) throw Error("write error on detections file " + out_->destination());
 }
 
-void SidecarWriter::write(const std::string& file, const Frame& frame, const Detections& detections) {
+void SidecarWriter::write(const std::string& file, const Frame& frame, const Detections& detections,
+                          const Detections& context) {
   nlohmann::json line;
   line["file"] = file;
   line["index"] = frame.index;
@@ -77,6 +78,13 @@ void SidecarWriter::write(const std::string& file, const Frame& frame, const Det
     dets.push_back(std::move(j));
   }
   line["detections"] = std::move(dets);
+  if (!context.empty()) {
+    nlohmann::json seen = nlohmann::json::array();
+    for (const Detection& c : context) {
+      seen.push_back({{"class", to_string(c.cls)}, {"score", round_score(c.score)}, {"box", box_json(c.box)}});
+    }
+    line["context"] = std::move(seen);
+  }
   stream_ << line.dump() << '\n';
   if (!stream_) throw Error("write error on detections file " + out_->destination());
 }

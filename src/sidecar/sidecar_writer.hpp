@@ -35,7 +35,10 @@ class SidecarWriter {
   // A provenance header line (see pipeline/provenance.hpp): written before
   // the frame lines of the input it describes.
   void write_header(const nlohmann::ordered_json& header);
-  void write(const std::string& file, const Frame& frame, const Detections& detections);
+  // One frame's line: the detections hidden and, under "context", the
+  // people and vehicles seen (not hidden; omitted when none).
+  void write(const std::string& file, const Frame& frame, const Detections& detections,
+             const Detections& context = {});
   void finish();
 
  private:

@@ -9,11 +9,20 @@
 
 namespace veil {
 
-enum class ObjectClass { kFace, kPlate };
+// Faces and plates are what Veil hides. People and vehicles are scene
+// context (see DetectionOptions::context): found so that a weak face or
+// plate candidate can be judged by what is around it, reported in the
+// sidecar, never hidden.
+enum class ObjectClass { kFace, kPlate, kPerson, kVehicle };
 
 std::string_view to_string(ObjectClass c);
-// Parses "face" / "plate"; returns nullopt for anything else.
+// Parses "face" / "plate" (the classes Veil hides); returns nullopt for
+// anything else, context classes included.
 std::optional<ObjectClass> parse_object_class(std::string_view name);
+// Parses "person" / "vehicle"; nullopt for anything else.
+std::optional<ObjectClass> parse_context_class(std::string_view name);
+// Whether objects of this class are scene context rather than something to hide.
+inline bool is_context(ObjectClass c) { return c == ObjectClass::kPerson || c == ObjectClass::kVehicle; }
 
 // One model's sighting of an object in one frame (see Detection::found_by).
 struct Sighting {

@@ -6,6 +6,7 @@
 // that passes of the next frame can start while the last pass of this one
 // is still running.
 #include "veil/detect/detector.hpp"
+#include "veil/detect/scene_context.hpp"
 #include "veil/models/model_manifest.hpp"
 #include "veil/models/model_store.hpp"
 
@@ -35,6 +36,13 @@ struct DetectionOptions {
   std::vector<std::string> face_models{"yunet-face", "retinaface-face"};
   std::vector<std::string> plate_models{"hyperlpr3-plate-320", "yolov8-plate"};
   bool allow_noncommercial = false;
+  // Scene context: the model (manifest name) that finds people and
+  // vehicles, and what is done with them (see scene_context.hpp). Context
+  // boxes come out of the analyzer after the faces and plates, with class
+  // kPerson or kVehicle; they are never hidden.
+  ContextMode context = ContextMode::kOn;
+  std::string context_model = "yolox-nano";
+  SupportOptions support;
   // Worker threads running passes; 0 = one per CPU core.
   int threads = 0;
   // Niceness added to the worker threads (0..19): a live run lowers them
@@ -54,7 +62,8 @@ struct SweepStep {
 // Makes the set of detectors an analyzer runs.
 using DetectorFactory = std::function<std::vector<DetectorPtr>()>;
 
-// The manifest entries of the models `options` chooses, faces first. Throws
+// The manifest entries of the models `options` chooses, faces first, then
+// plates, then the context model when context is not off. Throws
 // veil::Error for an unknown model, one of the wrong class or family, or a
 // non-commercial one not allowed.
 std::vector<ModelEntry> lineup_models(const DetectionOptions& options);
@@ -77,16 +86,21 @@ class FrameAnalyzer {
 
   // Veil's detectors, as model_detectors(). Throws veil::Error.
   FrameAnalyzer(const DetectionOptions& options, const ModelStore& store);
-  // Any detectors; `threads` workers (0 = one per core).
+  // Any detectors; `threads` workers (0 = one per core). With `support`,
+  // weak face and plate candidates without support from the context
+  // detections (those of class kPerson or kVehicle, from any detector) are
+  // dropped (support_rule.hpp).
   FrameAnalyzer(const DetectorFactory& make, int threads, double large_input_pixels = kLargeInputPixels,
-                int worker_niceness = 0);
+                int worker_niceness = 0, std::optional<SupportOptions> support = std::nullopt);
   // Waits for the frames still being analysed.
   ~FrameAnalyzer();
   FrameAnalyzer(const FrameAnalyzer&) = delete;
   FrameAnalyzer& operator=(const FrameAnalyzer&) = delete;
 
-  // Runs every pass: the result for a still image. Throws veil::Error when
-  // any detector fails: the frame must then not be written in the clear.
+  // Runs every pass: the result for a still image: the faces and plates
+  // (one detection per object, best first), then the context boxes.
+  // Throws veil::Error when any detector fails: the frame must then not be
+  // written in the clear.
   Detections analyze(const cv::Mat& image) { return analyze(image, SweepStep{}); }
   // Runs the passes of one step of a sweep, and, when the sweep spans more
   // than one frame, each detector's focus passes over where `expected`
@@ -115,6 +129,7 @@ class FrameAnalyzer {
 
   std::vector<DetectorPtr> detectors_;
   int threads_ = 1;
+  std::optional<SupportOptions> support_;
   double large_input_pixels_ = kLargeInputPixels;
 
   std::mutex mutex_;

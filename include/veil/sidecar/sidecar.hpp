@@ -45,6 +45,7 @@ struct SidecarFrame {
   std::int64_t index = 0;
   std::optional<double> pts;  // seconds; none for still images
   std::vector<SidecarObject> objects;
+  Detections context;  // people and vehicles seen ("context"), never hidden
   int line = 0;  // 1-based line number in the file, for messages
 };
 
