@@ -113,8 +113,11 @@ TEST_F(VeilCli, AnonymizesARealVideoWithSidecarAndSummary) {
   EXPECT_EQ(header["input"]["width"], 480);
   EXPECT_EQ(header["options"]["mode"], "fill");
   EXPECT_EQ(header["options"]["sweep"], 4);
-  ASSERT_EQ(header["models"].size(), 4u);
+  ASSERT_EQ(header["models"].size(), 5u);  // two face, two plate models and the scene context model
   EXPECT_EQ(header["models"][0]["name"], "yunet-face");
+  EXPECT_EQ(header["models"][4]["name"], "yolox-nano");
+  EXPECT_EQ(header["options"]["context"]["mode"], "on");
+  EXPECT_EQ(header["options"]["context"]["weak_face"], 0.7);
   EXPECT_EQ(header["models"][0]["sha256"].get<std::string>().size(), 64u);
   EXPECT_FALSE(header["models"][0]["licence"].get<std::string>().empty());
 

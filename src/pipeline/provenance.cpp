@@ -44,6 +44,22 @@ std::string utc_now() {
   return text;
 }
 
+// Scene context: its mode, model and, when it drops candidates, the rule.
+json context_json(const DetectionOptions& d) {
+  if (d.context == ContextMode::kOff) return "off";
+  json j = {{"mode", d.context == ContextMode::kOn ? "on" : "mark"}, {"model", d.context_model}};
+  if (d.context == ContextMode::kOn) {
+    const SupportOptions& s = d.support;
+    j["weak_face"] = tidy(s.face_below);
+    j["weak_plate"] = tidy(s.plate_below);
+    j["person_grow"] = tidy(s.person_grow);
+    j["vehicle_grow"] = tidy(s.vehicle_grow);
+    j["crowd_distance"] = tidy(s.crowd_distance);
+    j["scene_seen"] = tidy(s.scene_seen);
+  }
+  return j;
+}
+
 json options_json(const AnonymizeOptions& o) {
   json targets = json::array();
   for (ObjectClass c : o.detection.targets) targets.push_back(std::string(to_string(c)));
@@ -60,6 +76,7 @@ json options_json(const AnonymizeOptions& o) {
           // null: each model's own recall-first threshold (fixed per Veil version)
           {"face_threshold", optional_number(o.detection.face_threshold)},
           {"plate_threshold", optional_number(o.detection.plate_threshold)},
+          {"context", context_json(o.detection)},
           {"sweep", o.sweep_frames},
           {"frames_in_flight", o.frames_in_flight},
           {"tracking", tracking},
