@@ -240,6 +240,15 @@ TEST_F(Review, InTheBrowserThenRender) {
   }
   EXPECT_GE(excluded.size(), 1u);
   EXPECT_TRUE(fs::exists(dir_ / "s.jsonl.bak"));
+  // The people scene context saw (drawn on the page) are kept through the save.
+  const auto saved_lines = test::read_sidecar_frames(dir_ / "s.jsonl");
+  ASSERT_EQ(saved_lines.size(), lines.size());
+  std::size_t with_context = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    with_context += lines[i].contains("context");
+    EXPECT_EQ(saved_lines[i].value("context", json()), lines[i].value("context", json())) << "frame " << i;
+  }
+  EXPECT_GT(with_context, lines.size() / 2) << "the two walkers are people in most frames";
   // What the page saved follows the published schema.
   EXPECT_EQ(test::run_command("/usr/bin/python3 " + test::quoted(fs::path(VEIL_SOURCE_DIR) / "src/sidecar/check_schema.py") +
                                   " " + test::quoted(dir_ / "s.jsonl"),

@@ -5,7 +5,7 @@
 // render's own code, and saves.
 'use strict';
 
-const COLORS = { face: '#ffb000', plate: '#00d0ff', manual: '#ff40ff', excluded: '#9a9a9a' };
+const COLORS = { face: '#ffb000', plate: '#00d0ff', manual: '#ff40ff', excluded: '#9a9a9a', context: '#7fdf7f' };
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -283,6 +283,13 @@ function redraw() {
   canvas.height = img.clientHeight;
   const ctx = canvas.getContext('2d');
   ctx.clearRect(0, 0, canvas.width, canvas.height);
+  // Scene context (people and vehicles): thin and dotted, under the objects.
+  const line = state.frames.get(state.index);
+  if ($('show-context').checked && line && Array.isArray(line.context)) {
+    for (const c of line.context) {
+      drawBox(ctx, c.box, COLORS.context, true, 1, c.class + ' ' + Number(c.score ?? 0).toFixed(2));
+    }
+  }
   for (const o of objectsAt(state.index)) {
     const color = o.excluded ? COLORS.excluded : o.kind === 'detector' ? COLORS[o.d.class] : COLORS.manual;
     const label = o.d.class + (o.d.track !== undefined ? ' #' + o.d.track : '') +
@@ -459,6 +466,7 @@ function setup() {
   $('next-detection').onclick = () => stepToObject(1);
   $('frame-number').addEventListener('change', () => showFrame(parseInt($('frame-number').value, 10) || 0));
   $('preview').addEventListener('change', () => showFrame(state.index));
+  $('show-context').addEventListener('change', redraw);
   $('toggle-exclude').onclick = toggleExclude;
   $('draw').onclick = () => { state.drawing = !state.drawing; redraw(); };
   $('delete-keyframe').onclick = deleteKeyframe;
