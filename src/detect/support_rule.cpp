@@ -27,8 +27,6 @@ bool found_by_two_models(const Detection& d) {
 // Same overlap the tracker asks of a detection continuing a track.
 constexpr float kContinuesIou = 0.2f;
 
-}  // namespace
-
 // Whether `other` is a face of about `face`'s size near it (crowd_distance).
 bool beside(const Detection& face, const Detection& other, float distance) {
   const float h = face.box.height, oh = other.box.height;
@@ -38,6 +36,13 @@ bool beside(const Detection& face, const Detection& other, float distance) {
   const cv::Point2f d = a - b;
   return d.dot(d) <= (distance * h) * (distance * h);
 }
+
+// A face that needs no support, and so may support others in its crowd.
+bool confirmed_face(const Detection& d, const SupportOptions& options) {
+  return d.cls == ObjectClass::kFace && (d.score >= options.face_below || found_by_two_models(d));
+}
+
+}  // namespace
 
 Support support_for(const Detection& candidate, const Detections& context, const Detections& confirmed,
                     const Detections& expected, const SupportOptions& options) {
@@ -72,8 +77,7 @@ Detections keep_supported(Detections found, const Detections& context, const Det
   if (!scene_seen) return found;  // the context model cannot judge this view
   Detections confirmed;
   for (const Detection& d : found) {
-    const Support s = support_for(d, {}, {}, {}, options);
-    if (d.cls == ObjectClass::kFace && (s == Support::kStrong || s == Support::kSecondModel)) confirmed.push_back(d);
+    if (confirmed_face(d, options)) confirmed.push_back(d);
   }
   Detections kept;
   for (Detection& d : found) {

@@ -74,6 +74,13 @@ const std::map<std::string, Family>& families() {
 
 std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
   std::vector<ModelEntry> chosen;
+  auto admit = [&](const ModelEntry& e) {
+    if (!e.commercial_use && !options.allow_noncommercial) {
+      throw Error("model '" + e.name + "' is licensed for non-commercial use only (" + e.license +
+                  "); choosing it needs --allow-noncommercial");
+    }
+    chosen.push_back(e);
+  };
   auto choose = [&](ObjectClass cls, const std::vector<std::string>& names) {
     if (!options.targets.count(cls)) return;
     if (names.empty()) throw Error(std::string("no ") + std::string(to_string(cls)) + " model chosen");
@@ -84,11 +91,7 @@ std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
       if (family->second.cls != cls) {
         throw Error("model '" + name + "' does not detect " + std::string(to_string(cls)) + "s");
       }
-      if (!e.commercial_use && !options.allow_noncommercial) {
-        throw Error("model '" + name + "' is licensed for non-commercial use only (" + e.license +
-                    "); choosing it needs --allow-noncommercial");
-      }
-      chosen.push_back(e);
+      admit(e);
     }
   };
   choose(ObjectClass::kFace, options.face_models);
@@ -99,11 +102,7 @@ std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
     if (family == families().end() || !is_context(family->second.cls)) {
       throw Error("model '" + options.context_model + "' does not detect people and vehicles");
     }
-    if (!e.commercial_use && !options.allow_noncommercial) {
-      throw Error("model '" + e.name + "' is licensed for non-commercial use only (" + e.license +
-                  "); choosing it needs --allow-noncommercial");
-    }
-    chosen.push_back(e);
+    admit(e);
   }
   return chosen;
 }
