@@ -66,9 +66,10 @@ void add_live_options(CLI::App& app, LiveArgs& l) {
 // A status line redrawn in place once a second.
 void print_live_status(const LiveStatus& s) {
   fmt::print(stderr, "\r\033[Klive {:.0f}s: in {:.1f} fps, out {:.1f} fps, latency {:.2f} s (max {:.2f}), "
-             "{} hidden whole, {} reconnects{}{}",
+             "{} hidden whole, {} reconnects{}{}{}",
              s.seconds, s.fps_in, s.fps_out, s.latency_mean, s.latency_max, s.hidden_whole, s.reconnects,
              s.sweep_frames > 0 ? fmt::format(", sweep {}", s.sweep_frames) : "",
+             s.dropped.empty() ? "" : fmt::format(", without {}", s.dropped),
              s.input_connected ? "" : ", INPUT LOST");
 }
 

@@ -27,8 +27,16 @@ FaceDetector::FaceDetector(const FaceOptions& options) : options_(options) {
 std::vector<float> FaceDetector::pass_scales(cv::Size frame) const {
   std::vector<float> scales = options_.scales;
   std::sort(scales.begin(), scales.end());
+  const double pixels = double(frame.width) * frame.height;
+  // A frame larger than every_frame_pixels: its every-frame pass shrinks,
+  // and the largest scale alone looks for the small faces.
+  if (options_.every_frame_pixels > 0 && pixels * scales.front() * scales.front() > options_.every_frame_pixels) {
+    const float every = float(std::sqrt(options_.every_frame_pixels / pixels));
+    std::vector<float> ladder{every};
+    if (scales.back() > scales.front()) ladder.push_back(scales.back());
+    scales = ladder;
+  }
   std::vector<float> out;
-  double pixels = double(frame.width) * frame.height;
   for (float s : scales) {
     if (options_.max_pass_pixels > 0 && pixels * s * s > options_.max_pass_pixels) {
       s = float(std::sqrt(options_.max_pass_pixels / pixels));

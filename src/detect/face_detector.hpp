@@ -55,6 +55,17 @@ struct FaceOptions {
   // shape for them.
   float focus_below = 48.f;
   int focus_window = 128;
+  // The pass on every frame is there for the faces large enough to see at
+  // its scale; small faces are the fine passes' (swept on video) and the
+  // focus windows'. On a frame with more pixels than this, that pass runs
+  // at the scale that brings it down to this many network pixels (0.75x at
+  // 720p, 0.5x at 1080p: YuNet still finds faces of 40 px there), and of
+  // the upscaled scales only the largest runs: its tiles hold every face
+  // smaller than `tile_overlap` whole, and the every-frame pass the larger
+  // ones, so a native pass in between would find nothing new (docs/speed.md,
+  // "Passes by object size"). 0 = the first scale runs on every frame
+  // whatever the frame's size.
+  double every_frame_pixels = 960.0 * 544;
   // An upscaled pass whose network input would have more pixels than this
   // is cut into a grid of tiles overlapping by `tile_overlap` frame pixels:
   // a network run's buffers grow with its input, and the 2x pass of a 1080p

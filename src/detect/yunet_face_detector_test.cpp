@@ -70,6 +70,7 @@ TEST_F(YuNetTest, EmptyOrOddImageThrows) {
 TEST_F(YuNetTest, PassScalesRespectPixelCap) {
   FaceOptions o;
   o.scales = {2.f, 1.f};
+  o.every_frame_pixels = 0;  // the cap alone (the ladder: below)
   YuNetFaceDetector det(model_file(), o);
   EXPECT_EQ(det.pass_scales({400, 300}), (std::vector<float>{1.f, 2.f}));
   o.max_pass_pixels = 1280.0 * 720 * 2.25;  // 1.5x of a 720p frame
@@ -81,6 +82,27 @@ TEST_F(YuNetTest, PassScalesRespectPixelCap) {
   o.max_pass_pixels = 1280.0 * 720 * 1.1;
   YuNetFaceDetector tight(model_file(), o);
   EXPECT_EQ(tight.pass_scales({1280, 720}).size(), 1u);
+}
+
+// Passes by object size: the every-frame pass of a large frame shrinks to
+// about 960x544 network pixels (faces of 20 px there are 40 px at 1080p),
+// and the 2x tiles alone look for the smaller faces; no native pass.
+TEST_F(YuNetTest, LargeFramesGetASmallerEveryFramePassAndTheLargestScale) {
+  YuNetFaceDetector det(model_file(), FaceOptions{});
+  EXPECT_EQ(det.pass_scales({960, 540}), (std::vector<float>{1.f, 2.f}));
+  std::vector<float> s720 = det.pass_scales({1280, 720});
+  ASSERT_EQ(s720.size(), 2u);
+  EXPECT_NEAR(s720[0], 0.75f, 0.01f);
+  EXPECT_EQ(s720[1], 2.f);
+  std::vector<float> s1080 = det.pass_scales({1920, 1080});
+  ASSERT_EQ(s1080.size(), 2u);
+  EXPECT_NEAR(s1080[0], 0.5f, 0.01f);
+  EXPECT_EQ(s1080[1], 2.f);
+  std::vector<DetectorPass> passes = det.plan({1920, 1080});
+  ASSERT_FALSE(passes.empty());
+  EXPECT_TRUE(passes[0].every_frame);
+  EXPECT_NEAR(passes[0].scale, 0.5f, 0.01f);
+  for (size_t i = 1; i < passes.size(); ++i) EXPECT_FALSE(passes[i].every_frame);
 }
 
 // Boxes come back in frame pixels whatever the frame size: the same photo at

@@ -78,6 +78,7 @@ RecallReport evaluate(const std::string& input, const EvalOptions& options, cons
   if (!truth.frames.empty()) {
     if (listing.is_folder) throw Error(input + ": expected the one video or image the annotations label");
     std::unique_ptr<FrameSource> source = open_source(input, storage);
+    source->prefer_fast_image();  // as anonymize detects
     return evaluate_frames(*source, truth, options, store, progress);
   }
   if (!listing.is_folder) throw Error(input + ": expected a folder of annotated images");

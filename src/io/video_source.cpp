@@ -376,6 +376,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   out.pts = pts;
   out.pts_seconds = pts * av_q2d(st->time_base);
   out.changes_listed = false;
+  out.image_approximate = false;
   out.patches.clear();
   // A new reference to the decoder's buffer, not a copy.
   AVFrame* kept = av_frame_clone(f);
@@ -395,7 +396,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
       colorspace != sws_colorspace_ || range != sws_range_) {
     sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,
-                              fast_bgr_ ? SWS_BILINEAR : av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
+                              fast_bgr_ && patchable(f) ? SWS_BILINEAR : av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
     if (!sws_) {
       fail(std::string("cannot convert pixel format ") +
            (av_get_pix_fmt_name(fmt) ? av_get_pix_fmt_name(fmt) : "?") + " to BGR");
@@ -415,6 +416,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, dst, dst_stride);
 
   out.image = image;
+  out.image_approximate = fast_bgr_ && patchable(f);
 }
 
 }  // namespace veil

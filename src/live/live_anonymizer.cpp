@@ -164,8 +164,8 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
   }
   const AVRational out_tb = sink->time_base();
   LiveSchedule schedule(live_.latency_seconds, live_.when_behind, settings->sweep_frames, start);
-  int sweep = schedule.sweep();  // what the stage runs with
-  AnalysisStage stage(analyzer_, tracking, sweep, settings->frames_in_flight);
+  LiveSchedule::Work work = schedule.work();  // what the stage runs with
+  AnalysisStage stage(analyzer_, tracking, work.sweep, settings->frames_in_flight);
   const size_t max_in_flight = size_t(settings->frames_in_flight);
   spdlog::info("{}: live, latency {:.2f} s, look-ahead {} frames", input, live_.latency_seconds,
                tracking ? tracking->window : 0);
@@ -186,14 +186,22 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     s.state = Slot::kReady;
     s.hidden_whole = true;
   };
-  auto apply_sweep = [&]() {
-    if (schedule.sweep() == sweep) return;
-    if (schedule.sweep() > sweep) {
-      spdlog::info("{}: detection is behind the stream; fine passes now spread over {} frames", input,
-                   schedule.sweep());
+  auto apply_work = [&](LiveClock::time_point now) {
+    const LiveSchedule::Work next = schedule.work();
+    if (next.level == work.level) return;
+    const char* dropped = LiveSchedule::dropped_at(next.level);
+    if (next.level > work.level) {
+      spdlog::info("{}: detection is behind the stream; now without: {}", input, dropped);
+    } else {
+      spdlog::info("{}: detection keeps up; now {}", input, next.level == 0 ? "with every pass" : std::string("without: ") + dropped);
     }
-    sweep = schedule.sweep();
-    stage.set_sweep_frames(sweep);
+    if (log) {
+      log->event(meter.seconds_since_start(now), next.level > work.level ? "lighter" : "heavier",
+                 {{"lighter", next.level}, {"dropped", dropped}, {"sweep", next.sweep}});
+    }
+    work = next;
+    stage.set_sweep_frames(work.sweep);
+    stage.set_lighter(work.primary_only, work.no_fine);
   };
   auto take_analysed = [&](std::vector<AnalyzedFrame> done) {
     for (AnalyzedFrame& a : done) {
@@ -248,7 +256,8 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     }
     if (!force && seconds(now - last_status) < 1.0) return;
     last_status = now;
-    stats.last = meter.take(now, capture.reconnects(), sweep, capture.connected());
+    stats.last = meter.take(now, capture.reconnects(), work.sweep, work.level, LiveSchedule::dropped_at(work.level),
+                            capture.connected());
     if (log) log->status(stats.last);
     if (on_status) on_status(stats.last);
   };
@@ -309,9 +318,9 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
       }
     }
 
-    // 5. Lighter work when behind; back to the sweep asked for once it is not.
+    // 5. Lighter work when behind; back to the whole line-up once it is not.
     schedule.relax(now);
-    apply_sweep();
+    apply_work(now);
 
     write_ready();
     report(LiveClock::now(), false);

@@ -24,9 +24,8 @@ LiveSchedule::LiveSchedule(double latency_seconds, BehindPolicy policy, int base
     : latency_(std::chrono::duration_cast<LiveClock::duration>(std::chrono::duration<double>(latency_seconds))),
       policy_(policy),
       base_sweep_(base_sweep),
-      sweep_(base_sweep),
       last_behind_(start - std::chrono::hours(1)),
-      last_sweep_change_(start),
+      last_level_change_(start),
       last_probe_(start) {}
 
 LiveClock::time_point LiveSchedule::deadline_of(LiveClock::time_point arrival) const { return arrival + latency_; }
@@ -50,6 +49,9 @@ LiveSchedule::Decision LiveSchedule::decide(LiveClock::time_point deadline, Live
   }
   if (!analyzer_has_room) return Decision::kWaitForRoom;
   if (expected_late) last_probe_ = now;
+  // Starting this late means frames arrive faster than they are analysed:
+  // lighten now, before any frame has to be hidden whole.
+  if (seconds(deadline - now) < seconds(latency_) / 2) fell_behind(now);
   return Decision::kAnalyse;
 }
 
@@ -57,18 +59,37 @@ bool LiveSchedule::due(LiveClock::time_point deadline, LiveClock::time_point now
   return left_for_analysis(deadline, now) <= 0;
 }
 
+LiveSchedule::Work LiveSchedule::work() const {
+  Work w;
+  w.level = level_;
+  w.sweep = base_sweep_ * (level_ >= 3 ? 4 : level_ >= 2 ? 2 : 1);
+  w.primary_only = level_ >= 1;
+  w.no_fine = level_ >= 4;
+  return w;
+}
+
+const char* LiveSchedule::dropped_at(int level) {
+  switch (level) {
+    case 0: return "";
+    case 1: return "secondary models";
+    case 2: return "secondary models; fine passes over 2x the sweep";
+    case 3: return "secondary models; fine passes over 4x the sweep";
+    default: return "secondary models; fine passes";
+  }
+}
+
 void LiveSchedule::fell_behind(LiveClock::time_point now) {
   last_behind_ = now;
-  if (policy_ != BehindPolicy::kLighten || sweep_ >= base_sweep_ * 8) return;
-  if (seconds(now - last_sweep_change_) < 1.0) return;
-  sweep_ *= 2;
-  last_sweep_change_ = now;
+  if (policy_ != BehindPolicy::kLighten || level_ >= kMaxLevel) return;
+  if (seconds(now - last_level_change_) < 1.0) return;
+  ++level_;
+  last_level_change_ = now;
 }
 
 void LiveSchedule::relax(LiveClock::time_point now) {
-  if (sweep_ > base_sweep_ && seconds(now - last_behind_) > 10.0 && seconds(now - last_sweep_change_) > 10.0) {
-    sweep_ /= 2;
-    last_sweep_change_ = now;
+  if (level_ > 0 && seconds(now - last_behind_) > 10.0 && seconds(now - last_level_change_) > 10.0) {
+    --level_;
+    last_level_change_ = now;
   }
 }
 

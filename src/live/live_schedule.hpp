@@ -31,11 +31,31 @@ class LiveSchedule {
   // whole (and the caller reports that through fell_behind).
   bool due(LiveClock::time_point deadline, LiveClock::time_point now) const;
 
-  // A frame left hidden whole. Under BehindPolicy::kLighten the sweep doubles,
-  // at most once a second and up to 8 times the base.
+  // How much of the detection work runs now. Under BehindPolicy::kLighten,
+  // falling behind moves one level up, at most once a second: 1 drops the
+  // secondary models (all but the first model of each class, and the
+  // context model), 2 and 3 spread the fine passes over twice and four
+  // times the base sweep, 4 drops the fine passes (the focus passes over
+  // tracked objects stay). Only then are frames hidden whole for want of
+  // time.
+  struct Work {
+    int level = 0;
+    int sweep = 1;
+    bool primary_only = false;
+    bool no_fine = false;
+  };
+  static constexpr int kMaxLevel = 4;
+  Work work() const;
+  // What the level leaves out, for logs and --stats ("" at level 0).
+  static const char* dropped_at(int level);
+
+  // Falling behind: a frame left hidden whole, or (from decide()) a frame
+  // that waited more than half the latency before its analysis could start,
+  // the sign that analysis runs slower than the stream. Lightens the work
+  // one level (see work()).
   void fell_behind(LiveClock::time_point now);
   // Called each round: after 10 s without falling behind (and 10 s since the
-  // last change) the sweep halves, back towards the base.
+  // last change) the work goes one level back towards the full line-up.
   void relax(LiveClock::time_point now);
 
   // Measured durations, in seconds: from submitting a frame to its analysis
@@ -43,7 +63,7 @@ class LiveSchedule {
   void analysis_took(double seconds);
   void encode_took(double seconds);
 
-  int sweep() const { return sweep_; }
+  int sweep() const { return work().sweep; }
 
  private:
   // Running estimate of a duration (seconds), weighted to recent values.
@@ -57,9 +77,9 @@ class LiveSchedule {
   LiveClock::duration latency_;
   BehindPolicy policy_;
   int base_sweep_;
-  int sweep_;
+  int level_ = 0;
   Estimate analysis_, encode_;
-  LiveClock::time_point last_behind_, last_sweep_change_, last_probe_;
+  LiveClock::time_point last_behind_, last_level_change_, last_probe_;
 };
 
 }  // namespace veil

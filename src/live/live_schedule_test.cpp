@@ -47,31 +47,61 @@ TEST(LiveSchedule, AnAnalysisMeasuredTooSlowIsNotStartedExceptOneProbeASecond) {
   EXPECT_EQ(schedule.decide(schedule.deadline_of(at(2.2)), at(2.2), true), Decision::kAnalyse);
 }
 
-TEST(LiveSchedule, LighteningDoublesTheSweepUpToEightTimesThenRelaxes) {
+TEST(LiveSchedule, LighteningDropsSecondaryModelsThenSpreadsThenDropsFinePassesThenRelaxes) {
   LiveSchedule schedule(1.0, BehindPolicy::kLighten, 2, t0);
-  EXPECT_EQ(schedule.sweep(), 2);
+  auto w = schedule.work();
+  EXPECT_EQ(w.level, 0);
+  EXPECT_EQ(w.sweep, 2);
+  EXPECT_FALSE(w.primary_only);
+  EXPECT_FALSE(w.no_fine);
   schedule.fell_behind(at(0.5));  // within a second of the start: no change yet
-  EXPECT_EQ(schedule.sweep(), 2);
+  EXPECT_EQ(schedule.work().level, 0);
   schedule.fell_behind(at(1.0));
-  EXPECT_EQ(schedule.sweep(), 4);
+  w = schedule.work();
+  EXPECT_TRUE(w.primary_only);
+  EXPECT_EQ(w.sweep, 2);
+  EXPECT_STREQ(LiveSchedule::dropped_at(w.level), "secondary models");
   schedule.fell_behind(at(1.5));  // at most once a second
-  EXPECT_EQ(schedule.sweep(), 4);
+  EXPECT_EQ(schedule.work().level, 1);
   schedule.fell_behind(at(2.0));
+  EXPECT_EQ(schedule.sweep(), 4);
   schedule.fell_behind(at(3.0));
+  EXPECT_EQ(schedule.sweep(), 8);
+  EXPECT_FALSE(schedule.work().no_fine);
   schedule.fell_behind(at(4.0));
-  EXPECT_EQ(schedule.sweep(), 16);  // 8 times the base, no further
+  schedule.fell_behind(at(5.0));
+  w = schedule.work();
+  EXPECT_EQ(w.level, LiveSchedule::kMaxLevel);  // no further
+  EXPECT_TRUE(w.primary_only);
+  EXPECT_TRUE(w.no_fine);
   // Hiding a frame whole because it was late counts as falling behind too.
-  EXPECT_EQ(schedule.decide(schedule.deadline_of(at(0)), at(5.0), true), Decision::kHideWhole);
-  schedule.relax(at(14.0));  // 9 s since the last fall behind: stays
-  EXPECT_EQ(schedule.sweep(), 16);
-  schedule.relax(at(15.1));
-  EXPECT_EQ(schedule.sweep(), 8);
+  EXPECT_EQ(schedule.decide(schedule.deadline_of(at(0)), at(5.5), true), Decision::kHideWhole);
+  schedule.relax(at(15.0));  // 9.5 s since the last fall behind: stays
+  EXPECT_EQ(schedule.work().level, 4);
+  schedule.relax(at(15.6));
+  EXPECT_EQ(schedule.work().level, 3);
   schedule.relax(at(20.0));  // 10 s must also pass since that change
-  EXPECT_EQ(schedule.sweep(), 8);
-  schedule.relax(at(25.2));
-  schedule.relax(at(35.3));
-  schedule.relax(at(45.4));
-  EXPECT_EQ(schedule.sweep(), 2);  // never below the base
+  EXPECT_EQ(schedule.work().level, 3);
+  schedule.relax(at(25.7));
+  schedule.relax(at(35.8));
+  schedule.relax(at(45.9));
+  schedule.relax(at(56.0));
+  schedule.relax(at(66.1));
+  w = schedule.work();
+  EXPECT_EQ(w.level, 0);  // never below the whole line-up
+  EXPECT_EQ(w.sweep, 2);
+  EXPECT_FALSE(w.primary_only);
+}
+
+TEST(LiveSchedule, AFrameStartedLateLightensTheWorkBeforeAnyIsHiddenWhole) {
+  LiveSchedule schedule(1.0, BehindPolicy::kLighten, 1, t0);
+  // Started with most of its budget left: no change.
+  EXPECT_EQ(schedule.decide(schedule.deadline_of(at(1.8)), at(2.0), true), Decision::kAnalyse);
+  EXPECT_EQ(schedule.work().level, 0);
+  // Waited 0.6 s of its 1 s for room: frames come faster than they are
+  // analysed. It is still analysed, and the work is lightened.
+  EXPECT_EQ(schedule.decide(schedule.deadline_of(at(2.0)), at(2.6), true), Decision::kAnalyse);
+  EXPECT_EQ(schedule.work().level, 1);
 }
 
 TEST(LiveSchedule, TheHidePolicyNeverChangesTheWork) {

@@ -19,8 +19,8 @@ double LiveStatusMeter::seconds_since_start(LiveClock::time_point t) const {
   return std::chrono::duration<double>(t - start_).count();
 }
 
-LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames,
-                                 bool connected) {
+LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames, int lighter,
+                                 const std::string& dropped, bool connected) {
   const double interval = std::chrono::duration<double>(now - interval_start_).count();
   LiveStatus s = status_;
   s.seconds = seconds_since_start(now);
@@ -30,6 +30,8 @@ LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconne
   s.latency_max = interval_latency_max_;
   s.reconnects = reconnects;
   s.sweep_frames = sweep_frames;
+  s.lighter = lighter;
+  s.dropped = dropped;
   s.input_connected = connected;
   interval_start_ = now;
   interval_in_ = interval_out_ = 0;
@@ -59,6 +61,8 @@ void StatsLog::status(const LiveStatus& s) {
          {"hidden_whole", s.hidden_whole},
          {"reconnects", s.reconnects},
          {"sweep", s.sweep_frames},
+         {"lighter", s.lighter},
+         {"dropped", s.dropped},
          {"input", s.input_connected ? "connected" : "lost"}});
 }
 

@@ -18,7 +18,8 @@ class LiveStatusMeter {
   void frame_out(double latency_seconds, bool hidden_whole);
   double seconds_since_start(LiveClock::time_point t) const;
   // The status over the interval since the previous call; starts a new one.
-  LiveStatus take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames, bool connected);
+  LiveStatus take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames, int lighter,
+                  const std::string& dropped, bool connected);
   double latency_max() const { return latency_max_; }
 
  private:

@@ -55,7 +55,7 @@ std::vector<AnalyzedFrame> AnalysisStage::push(Frame frame) {
 }
 
 void AnalysisStage::submit(Frame frame) {
-  SweepStep step{sweep_frames_, pushed_++};
+  SweepStep step{sweep_frames_, pushed_++, primary_only_, no_fine_};
   try {
     // The tracker has seen every frame before the ones still in flight:
     // predict past those.

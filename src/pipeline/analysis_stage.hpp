@@ -54,6 +54,13 @@ class AnalysisStage {
   size_t in_flight() const { return in_flight_.size(); }
   // Changes the sweep (see the constructor) from the next frame on.
   void set_sweep_frames(int sweep_frames);
+  // Lighter detection from the next frame on (live streams falling behind;
+  // see SweepStep): only the first model of each class, and/or no fine
+  // passes.
+  void set_lighter(bool primary_only, bool no_fine) {
+    primary_only_ = primary_only;
+    no_fine_ = no_fine;
+  }
 
  private:
   struct InFlight {
@@ -67,6 +74,7 @@ class AnalysisStage {
   FrameAnalyzer& analyzer_;
   std::optional<LookaheadBuffer> lookahead_;
   int sweep_frames_ = 1;
+  bool primary_only_ = false, no_fine_ = false;
   size_t frames_in_flight_ = 1;
   std::int64_t pushed_ = 0;
   std::deque<InFlight> in_flight_;

@@ -63,6 +63,7 @@ RunStats Anonymizer::run(const std::string& input, const std::string& output, Pr
 void Anonymizer::run_file(const std::string& input, const std::string& output, const std::string& label,
                           SidecarWriter* sidecar, RunStats& stats, ProgressListener* progress) {
   std::unique_ptr<FrameSource> source = open_source(input, options_.storage);
+  source->prefer_fast_image();  // redact_frame() takes the hidden pixels from the decoded picture
   std::unique_ptr<FrameSink> sink = open_sink(output, *source, options_.encode, options_.storage);
   if (progress) progress->on_file_start(label, source->info().frame_count);
   const StageSettings stage = stage_settings(options_, source->info());

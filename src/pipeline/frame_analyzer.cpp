@@ -155,6 +155,10 @@ FrameAnalyzer::FrameAnalyzer(const DetectorFactory& make, int threads, double la
   if (threads < 0) throw Error("threads must not be negative");
   threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   detectors_ = make();
+  std::set<ObjectClass> seen;
+  for (const DetectorPtr& d : detectors_) {
+    primary_.push_back(!is_context(d->object_class()) && seen.insert(d->object_class()).second);
+  }
   for (int i = 0; i < threads_; ++i) {
     workers_.emplace_back([this, worker_niceness] {
       // Linux gives each thread its own niceness; ONNX Runtime's own
@@ -189,8 +193,13 @@ std::future<Detections> FrameAnalyzer::submit(const cv::Mat& image, const SweepS
   // sweep gets a similar share of all of them.
   std::int64_t fine = 0;
   for (size_t d = 0; d < detectors_.size(); ++d) {
+    if (step.primary_only && !primary_[d]) continue;
     for (const DetectorPass& pass : detectors_[d]->plan(size)) {
-      if (pass.every_frame || (fine++ % period) == step.phase % period) frame->passes.push_back({d, pass, {}});
+      if (pass.every_frame) {
+        frame->passes.push_back({d, pass, {}});
+      } else if ((fine++ % period) == step.phase % period && !step.no_fine) {
+        frame->passes.push_back({d, pass, {}});
+      }
     }
     if (period > 1) {
       for (const DetectorPass& pass : detectors_[d]->focus(size, expected)) frame->passes.push_back({d, pass, {}});

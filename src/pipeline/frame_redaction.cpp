@@ -11,6 +11,12 @@ namespace veil {
 
 void redact_frame(const Redactor& redactor, Frame& frame, const Detections& detections) {
   frame.patches.clear();
+  // An approximate image served detection; the output's pixels come from
+  // the decoded picture, converted accurately where they change.
+  if (frame.image_approximate && frame.decoded) {
+    frame.image = cv::Mat();
+    frame.image_approximate = false;
+  }
   if (frame.image.empty()) {
     const AVFrame* f = frame.decoded.get();
     if (!f) throw Error("frame " + std::to_string(frame.index) + " has no picture");

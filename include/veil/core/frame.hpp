@@ -33,6 +33,11 @@ struct Frame {
   // false it converts the whole `image`. Whoever changes pixels without
   // listing them must leave this false: an unlisted change would be lost.
   bool changes_listed = false;
+  // True when `image` came from a fast, approximate conversion of `decoded`
+  // (good enough to detect on): redaction then takes the pixels it changes
+  // from `decoded`, converted accurately, and drops `image`, so that no
+  // approximate pixel reaches the output.
+  bool image_approximate = false;
   std::vector<FramePatch> patches;
 };
 

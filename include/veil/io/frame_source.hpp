@@ -32,6 +32,11 @@ class FrameSource {
   // losing power). 0 when the input is whole, or when the container has no
   // index to tell (MKV, MPEG-TS cut mid-write).
   virtual std::int64_t frames_missing() const { return 0; }
+  // For a caller that only detects on Frame::image and hides through
+  // redact_frame(): a source that can make a faster, approximate image says
+  // so with Frame::image_approximate (video: VideoSource::set_fast_bgr).
+  // Call before the first read(). Default: nothing changes.
+  virtual void prefer_fast_image() {}
 };
 
 }  // namespace veil

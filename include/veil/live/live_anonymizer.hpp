@@ -60,6 +60,10 @@ struct LiveStatus {
   std::int64_t hidden_whole = 0;  // frames written hidden whole, since the start
   std::int64_t reconnects = 0;
   int sweep_frames = 0;  // the sweep now (more than asked when lightened)
+  // How far detection is lightened now (0: the whole line-up; 4 at most)
+  // and what that leaves out, e.g. "secondary models" ("" at 0).
+  int lighter = 0;
+  std::string dropped;
   bool input_connected = false;
 };
 

@@ -57,6 +57,13 @@ struct DetectionOptions {
 struct SweepStep {
   int period = 1;
   std::int64_t phase = 0;
+  // Lighter work for a live stream that falls behind, before any frame is
+  // hidden whole: `primary_only` runs only the first model of each class
+  // (the context model neither: without it the support rule keeps every
+  // candidate), `no_fine` no fine pass at all. The focus passes over the
+  // tracker's expected objects still run.
+  bool primary_only = false;
+  bool no_fine = false;
 };
 
 // Makes the set of detectors an analyzer runs.
@@ -128,6 +135,7 @@ class FrameAnalyzer {
   void finish(FrameWork& frame);
 
   std::vector<DetectorPtr> detectors_;
+  std::vector<bool> primary_;  // by detector: the first of its class
   int threads_ = 1;
   std::optional<SupportOptions> support_;
   double large_input_pixels_ = kLargeInputPixels;
