@@ -68,9 +68,10 @@ struct FaceOptions {
   double every_frame_pixels = 960.0 * 544;
   // An upscaled pass whose network input would have more pixels than this
   // is cut into a grid of tiles overlapping by `tile_overlap` frame pixels:
-  // a network run's buffers grow with its input, and the 2x pass of a 1080p
-  // frame in one piece (3840x2176) would hold several hundred MB.
-  double tile_above_pixels = 1920.0 * 1088;
+  // a network run's buffers grow with its input (YuNet held ~300 MB on a
+  // 1920x1088 input). Tiles of about 960x544 took YuNet alone at 1080p
+  // from 728 to 577 MiB, and ran no slower (cache; docs/speed.md).
+  double tile_above_pixels = 960.0 * 544;
   int tile_overlap = 96;
 };
 

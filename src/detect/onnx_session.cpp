@@ -40,6 +40,18 @@ OrtEnv* environment() {
   static OrtEnv* const env = [] {
     OrtEnv* e = nullptr;
     check(api().CreateEnv(ORT_LOGGING_LEVEL_ERROR, "veil", &e), "ONNX Runtime");
+    // One CPU arena for every session (they opt in below). With an arena
+    // each, every model kept the buffers of its own largest runs, and the
+    // sum grew with the line-up: 768 MiB at 1080p against 627 MiB shared
+    // (60 frames of the bench's 1080p clip, docs/speed.md), no slower.
+    OrtMemoryInfo* info = nullptr;
+    check(api().CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &info), "ONNX Runtime");
+    OrtArenaCfg* cfg = nullptr;
+    check(api().CreateArenaCfgV2(nullptr, nullptr, 0, &cfg), "ONNX Runtime");  // the defaults
+    OrtStatus* registered = api().CreateAndRegisterAllocator(e, info, cfg);
+    api().ReleaseArenaCfg(cfg);
+    api().ReleaseMemoryInfo(info);
+    check(registered, "ONNX Runtime");
     return e;
   }();
   return env;
@@ -132,6 +144,7 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
   check(api().SetInterOpNumThreads(options.get(), 1), what_);
   check(api().SetSessionExecutionMode(options.get(), ORT_SEQUENTIAL), what_);
   check(api().SetSessionGraphOptimizationLevel(options.get(), ORT_ENABLE_ALL), what_);
+  check(api().AddSessionConfigEntry(options.get(), "session.use_env_allocators", "1"), what_);
   // The default CPU arena and memory patterns stay on: they keep what one
   // run freed for the next (a pattern per input shape, and passes come in
   // few shapes). Without them every run's buffers are fresh memory, and

@@ -104,6 +104,7 @@ std::vector<AnalyzedFrame> AnalysisStage::finish_oldest() {
   auto first_context = std::stable_partition(found.begin(), found.end(), [](const Detection& d) { return !is_context(d.cls); });
   Detections context(std::make_move_iterator(first_context), std::make_move_iterator(found.end()));
   found.erase(first_context, found.end());
+  if (release_images_ && oldest.frame.image_approximate && oldest.frame.decoded) oldest.frame.image = cv::Mat();
   if (lookahead_) {
     if (!context.empty()) held_context_[oldest.frame.index] = std::move(context);
     return convert(lookahead_->push(std::move(oldest.frame), std::move(found)));

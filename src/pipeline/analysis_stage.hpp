@@ -54,6 +54,11 @@ class AnalysisStage {
   size_t in_flight() const { return in_flight_.size(); }
   // Changes the sweep (see the constructor) from the next frame on.
   void set_sweep_frames(int sweep_frames);
+  // Frames whose image is only for detection (Frame::image_approximate)
+  // leave it behind once analysed: redaction takes their pixels from the
+  // decoded picture, and the look-ahead then holds no BGR copies (50 MB at
+  // 1080p). For anonymize; eval reads the images it scores.
+  void release_images_after_analysis() { release_images_ = true; }
   // Lighter detection from the next frame on (live streams falling behind;
   // see SweepStep): only the first model of each class, and/or no fine
   // passes.
@@ -75,6 +80,7 @@ class AnalysisStage {
   std::optional<LookaheadBuffer> lookahead_;
   int sweep_frames_ = 1;
   bool primary_only_ = false, no_fine_ = false;
+  bool release_images_ = false;
   size_t frames_in_flight_ = 1;
   std::int64_t pushed_ = 0;
   std::deque<InFlight> in_flight_;

@@ -68,6 +68,7 @@ void Anonymizer::run_file(const std::string& input, const std::string& output, c
   if (progress) progress->on_file_start(label, source->info().frame_count);
   const StageSettings stage = stage_settings(options_, source->info());
   AnalysisStage analysis(analyzer_, options_.tracking, stage.sweep_frames, stage.frames_in_flight);
+  analysis.release_images_after_analysis();
   if (sidecar) sidecar->write_header(provenance_header(label, options_, source->info()));
   ObjectTally tally;
   FootageClock footage;
