@@ -6,9 +6,11 @@ and its --stats file says how it kept up. The baseline is the stream
 itself: frames per second in against frames per second analysed out.
 
 Prints per input: frames, the stream's fps, frames analysed (not hidden
-whole) as a share, latency mean and max, the largest sweep the lighten
-policy reached, peak memory and CPU (from /proc, over the whole run: the idle
-seconds before and after the stream count too).
+whole) as a share, latency mean and max, the largest sweep and lightening
+level the schedule reached, peak memory and CPU (from /proc, over the whole
+run: the idle seconds before and after the stream count too), and whether
+the targets are met: at least 95% of frames analysed at 720p and 50% at
+1080p, and no frame later than the latency plus 0.1 s.
 
 Inputs: as bench/bench.py (540p native, 720p: the 540p clip upscaled, so
 that every size runs as long; 1080p: the same upscaled), first 10 s.
@@ -67,7 +69,8 @@ def run_one(veil, env, ts, latency, extra):
     end = [r for r in records if r.get("event") == "end"][0]
     weighted = sum(r["latency_mean_s"] * r["fps_out"] for r in status) / max(1e-9, sum(r["fps_out"] for r in status))
     return {"frames": end["frames_out"], "hidden": end["hidden_whole"], "latency_mean": weighted,
-            "latency_max": end["latency_max_s"], "sweep": max(r["sweep"] for r in status), "rss": rss, "cpu": cpu}
+            "latency_max": end["latency_max_s"], "sweep": max(r["sweep"] for r in status),
+            "lighter": max(r.get("lighter", 0) for r in status), "rss": rss, "cpu": cpu}
 
 
 def main():
@@ -83,14 +86,22 @@ def main():
     env.setdefault("VEIL_MODEL_DIR", os.path.join(a.shared, "models"))
     print(f"veil --live {a.veil}; --latency {a.latency} {' '.join(a.extra)}; {os.cpu_count()} cores; "
           f"{a.seconds} s at 25 fps per size")
-    print(f"{'input':<8}{'frames':>8}{'analysed':>10}{'lat mean':>10}{'lat max':>9}{'sweep':>7}{'peak MiB':>10}"
-          f"{'CPU':>7}")
+    print(f"{'input':<8}{'frames':>8}{'analysed':>10}{'lat mean':>10}{'lat max':>9}{'sweep':>7}{'lighter':>8}"
+          f"{'peak MiB':>10}{'CPU':>7}")
+    latency = float(a.latency.rstrip("ms")) / (1000 if a.latency.endswith("ms") else 1)
+    minimum = {"720p": 95.0, "1080p": 50.0}
+    failed = []
     for size in a.sizes.split(","):
         ts = camera_recording(a.shared, size, a.seconds)
         r = run_one(a.veil, env, ts, a.latency, a.extra)
         analysed = 100.0 * (r["frames"] - r["hidden"]) / max(1, r["frames"])
         print(f"{size:<8}{r['frames']:>8}{analysed:>9.1f}%{r['latency_mean']:>9.2f}s{r['latency_max']:>8.2f}s"
-              f"{r['sweep']:>7}{r['rss']:>10.0f}{r['cpu']:>6}%", flush=True)
+              f"{r['sweep']:>7}{r['lighter']:>8}{r['rss']:>10.0f}{r['cpu']:>6}%", flush=True)
+        if analysed < minimum.get(size, 0):
+            failed.append(f"{size}: {analysed:.1f}% analysed (target >= {minimum[size]:.0f}%)")
+        if r["latency_max"] > latency + 0.1:
+            failed.append(f"{size}: a frame {r['latency_max']:.2f} s late (target <= {latency + 0.1:.2f} s)")
+    print("targets: " + ("met" if not failed else "NOT met: " + "; ".join(failed)))
 
 
 if __name__ == "__main__":

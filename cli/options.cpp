@@ -1,6 +1,10 @@
 #include "options.hpp"
 
 #include "veil/core/logging.hpp"
+#include "veil/pipeline/profile.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -70,12 +74,17 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--plate-threshold", a.plate_threshold, "plate score threshold (lower finds more)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--profile", a.profile,
+                 "fast (one model per class, fine passes over 8 frames), default, or thorough (every pass on "
+                 "every frame); --face-models, --plate-models and --sweep override it")
+      ->check(CLI::IsMember(profile_names()))
+      ->capture_default_str();
   app.add_option("--face-models", a.face_models, "face models to run, by manifest name (see veil models)")
       ->delimiter(',')
-      ->capture_default_str();
+      ->default_str(fmt::format("{}", fmt::join(DetectionOptions{}.face_models, ",")));
   app.add_option("--plate-models", a.plate_models, "plate models to run, by manifest name (see veil models)")
       ->delimiter(',')
-      ->capture_default_str();
+      ->default_str(fmt::format("{}", fmt::join(DetectionOptions{}.plate_models, ",")));
   app.add_flag("--allow-noncommercial", a.allow_noncommercial,
                "allow models whose licence forbids commercial use (their licence is printed on every run)");
   app.add_option("--context", a.context,
@@ -99,7 +108,7 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
   app.add_option("--sweep", a.sweep,
                  "video: spread the small-object passes over this many frames (1 = all passes on every frame)")
       ->check(CLI::Range(1, 16))
-      ->capture_default_str();
+      ->default_str(std::to_string(AnonymizeOptions{}.sweep_frames));
   app.add_option("--threads", a.threads, "detection threads (0 = one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
@@ -165,18 +174,19 @@ VideoEncodeOptions encode_options(const AnonymizeArgs& a) {
 
 AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   AnonymizeOptions o;
+  apply_profile(parse_profile(a.profile), o);
   o.detection.targets = parse_targets(a.targets);
   o.detection.face_threshold = a.face_threshold;
   o.detection.plate_threshold = a.plate_threshold;
-  o.detection.face_models = a.face_models;
-  o.detection.plate_models = a.plate_models;
+  if (!a.face_models.empty()) o.detection.face_models = a.face_models;
+  if (!a.plate_models.empty()) o.detection.plate_models = a.plate_models;
   o.detection.allow_noncommercial = a.allow_noncommercial;
   o.detection.context = a.context == "off" ? ContextMode::kOff : a.context == "mark" ? ContextMode::kMark : ContextMode::kOn;
   o.detection.support.face_below = a.weak_face;
   o.detection.support.plate_below = a.weak_plate;
   o.detection.threads = a.threads;
   o.storage.force_path_style = a.s3_path_style;
-  o.sweep_frames = a.sweep;
+  if (a.sweep) o.sweep_frames = *a.sweep;
   if (a.no_tracking) {
     o.tracking.reset();
   } else {

@@ -29,8 +29,9 @@ struct AnonymizeArgs {
   std::string input, output, targets = "face,plate", mode = "blur", shape = "auto", fill = "black";
   std::string image_format = "same", codec = "h264", preset = "medium", detections, manifest;
   std::optional<float> face_threshold, plate_threshold;
-  std::vector<std::string> face_models = DetectionOptions{}.face_models;
-  std::vector<std::string> plate_models = DetectionOptions{}.plate_models;
+  std::string profile = "default";
+  // Empty / none: what the profile says.
+  std::vector<std::string> face_models, plate_models;
   bool allow_noncommercial = false;
   std::string context = "on";
   float weak_face = SupportOptions{}.face_below, weak_plate = SupportOptions{}.plate_below;
@@ -39,7 +40,8 @@ struct AnonymizeArgs {
   std::optional<int> crf;
   bool strip_metadata = false, quiet = false, json = false, no_download = false, no_tracking = false, s3_path_style = false;
   int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
-  int sweep = AnonymizeOptions{}.sweep_frames, threads = 0;
+  std::optional<int> sweep;
+  int threads = 0;
 };
 
 // How a hidden object looks: anonymize, eval, render and review.

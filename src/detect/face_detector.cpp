@@ -22,6 +22,9 @@ FaceDetector::FaceDetector(const FaceOptions& options) : options_(options) {
   }
   if (options_.focus_window < 32) throw Error("face detector: focus_window must be at least 32 px");
   if (options_.tile_overlap < 0) throw Error("face detector: tile_overlap must not be negative");
+  if (options_.tile_above_pixels > 0 && !(options_.tile_pixels > 0)) {
+    throw Error("face detector: tile_pixels must be positive");
+  }
 }
 
 std::vector<float> FaceDetector::pass_scales(cv::Size frame) const {
@@ -58,9 +61,9 @@ std::vector<DetectorPass> FaceDetector::plan(cv::Size frame) const {
       out.push_back({whole, scales[i], /*every_frame=*/i == 0});
       continue;
     }
-    // The fewest tiles of about tile_above_pixels, in a grid shaped like
+    // The fewest tiles of about tile_pixels, in a grid shaped like
     // the frame. All of one size, so that one network shape serves them.
-    int n = int(std::ceil(pixels / options_.tile_above_pixels));
+    int n = int(std::ceil(pixels / std::min(options_.tile_pixels, options_.tile_above_pixels)));
     int cols = std::max(1, int(std::lround(std::sqrt(n * double(frame.width) / frame.height))));
     int rows = (n + cols - 1) / cols;
     auto starts = [&](int length, int count, int* side) {

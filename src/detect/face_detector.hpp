@@ -66,12 +66,15 @@ struct FaceOptions {
   // "Passes by object size"). 0 = the first scale runs on every frame
   // whatever the frame's size.
   double every_frame_pixels = 960.0 * 544;
-  // An upscaled pass whose network input would have more pixels than this
-  // is cut into a grid of tiles overlapping by `tile_overlap` frame pixels:
-  // a network run's buffers grow with its input (YuNet held ~300 MB on a
-  // 1920x1088 input). Tiles of about 960x544 took YuNet alone at 1080p
-  // from 728 to 577 MiB, and ran no slower (cache; docs/speed.md).
-  double tile_above_pixels = 960.0 * 544;
+  // An upscaled pass whose network input would have more pixels than
+  // `tile_above_pixels` is cut into a grid of tiles of about `tile_pixels`,
+  // overlapping by `tile_overlap` frame pixels: a network run's buffers grow
+  // with its input (YuNet held ~300 MB on a 1920x1088 input). Tiles of
+  // about 960x544 took YuNet alone at 1080p from 728 to 577 MiB, no slower;
+  // at 960x540 the 2x pass (1920x1080) stays whole: six such tiles took
+  // 20% longer there (docs/speed.md).
+  double tile_above_pixels = 1920.0 * 1088;
+  double tile_pixels = 960.0 * 544;
   int tile_overlap = 96;
 };
 
