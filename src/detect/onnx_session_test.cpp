@@ -199,6 +199,9 @@ TEST(OnnxRuntime, FindsWhatCvDnnFound) {
   // With the box geometry of that time: the networks are what is compared.
   FaceOptions face_options;
   face_options.shift_down = 0.f;
+  // and its pass plan (before passes by object size, 2026-12-05).
+  face_options.every_frame_pixels = 0;
+  face_options.tile_pixels = face_options.tile_above_pixels;
   PlateOptions plate_options;
   plate_options.max_aspect = plate_options.max_frame_width = plate_options.max_frame_height = 1e6f;
   plate_options.min_inside = 0.f;
