@@ -390,13 +390,14 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
     return;
   }
 
+  const bool fast = fast_bgr_ && patchable(f);
   const auto fmt = static_cast<AVPixelFormat>(av::without_jpeg_range(f->format));
   const int range = fmt != f->format ? AVCOL_RANGE_JPEG : av::enum_value(f->color_range);
   const int colorspace = av::enum_value(f->colorspace);
   if (!sws_ || f->width != sws_width_ || f->height != sws_height_ || f->format != sws_format_ ||
       colorspace != sws_colorspace_ || range != sws_range_) {
     sws_.reset(sws_getContext(f->width, f->height, fmt, f->width, f->height, AV_PIX_FMT_BGR24,
-                              fast_bgr_ && patchable(f) ? SWS_BILINEAR : av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
+                              fast ? SWS_BILINEAR : av::to_bgr_sws_flags(), nullptr, nullptr, nullptr));
     if (!sws_) {
       fail(std::string("cannot convert pixel format ") +
            (av_get_pix_fmt_name(fmt) ? av_get_pix_fmt_name(fmt) : "?") + " to BGR");
@@ -416,7 +417,7 @@ void VideoSource::convert(const AVFrame* f, Frame& out) {
   sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, dst, dst_stride);
 
   out.image = image;
-  out.image_approximate = fast_bgr_ && patchable(f);
+  out.image_approximate = fast;
 }
 
 }  // namespace veil

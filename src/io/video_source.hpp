@@ -117,13 +117,11 @@ class VideoSource : public FrameSource {
   // YUV (the usual case), for a caller that converts only the areas it
   // changes (veil render); other pictures are still converted. Default true.
   void set_bgr(bool bgr) { bgr_ = bgr; }
-  // true: planar YUV pictures get a fast, less exact YUV->BGR conversion
-  // (about 5x faster at 1080p) and Frame::image_approximate, for a caller
-  // that only detects on the image: redact_frame() then converts the areas
-  // it hides from the decoded picture accurately, so the output's pixels
-  // are the same either way (anonymize, eval, live). Set before the first
-  // read(). Default false.
-  void set_fast_bgr(bool fast) { fast_bgr_ = fast; }
+  // Planar YUV pictures get a fast, less exact YUV->BGR conversion (about
+  // 5x faster at 1080p) and Frame::image_approximate, for a caller that only
+  // detects on the image: redact_frame() then converts the areas it hides
+  // from the decoded picture accurately, so the output's pixels are the
+  // same either way (anonymize, eval, live). Call before the first read().
   void prefer_fast_image() override { fast_bgr_ = true; }
 
   // Must be set before the first read(): without a callback then, the other

@@ -256,8 +256,7 @@ LiveStats LiveAnonymizer::run(const std::string& input, const std::string& outpu
     }
     if (!force && seconds(now - last_status) < 1.0) return;
     last_status = now;
-    stats.last = meter.take(now, capture.reconnects(), work.sweep, work.level, LiveSchedule::dropped_at(work.level),
-                            capture.connected());
+    stats.last = meter.take(now, capture.reconnects(), work, capture.connected());
     if (log) log->status(stats.last);
     if (on_status) on_status(stats.last);
   };

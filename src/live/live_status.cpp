@@ -19,8 +19,8 @@ double LiveStatusMeter::seconds_since_start(LiveClock::time_point t) const {
   return std::chrono::duration<double>(t - start_).count();
 }
 
-LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames, int lighter,
-                                 const std::string& dropped, bool connected) {
+LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconnects, const LiveSchedule::Work& work,
+                                 bool connected) {
   const double interval = std::chrono::duration<double>(now - interval_start_).count();
   LiveStatus s = status_;
   s.seconds = seconds_since_start(now);
@@ -29,9 +29,9 @@ LiveStatus LiveStatusMeter::take(LiveClock::time_point now, std::int64_t reconne
   s.latency_mean = interval_out_ > 0 ? interval_latency_sum_ / interval_out_ : 0;
   s.latency_max = interval_latency_max_;
   s.reconnects = reconnects;
-  s.sweep_frames = sweep_frames;
-  s.lighter = lighter;
-  s.dropped = dropped;
+  s.sweep_frames = work.sweep;
+  s.lighter = work.level;
+  s.dropped = LiveSchedule::dropped_at(work.level);
   s.input_connected = connected;
   interval_start_ = now;
   interval_in_ = interval_out_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // The figures of a live run: counted as frames come and go, summed up once a
 // second for the status line, and written as JSON Lines for --stats.
+#include "live/live_schedule.hpp"
 #include "live/stream_capture.hpp"
 #include "veil/live/live_anonymizer.hpp"
 
@@ -18,8 +19,8 @@ class LiveStatusMeter {
   void frame_out(double latency_seconds, bool hidden_whole);
   double seconds_since_start(LiveClock::time_point t) const;
   // The status over the interval since the previous call; starts a new one.
-  LiveStatus take(LiveClock::time_point now, std::int64_t reconnects, int sweep_frames, int lighter,
-                  const std::string& dropped, bool connected);
+  // `work`: what detection runs now (sweep, lightening level).
+  LiveStatus take(LiveClock::time_point now, std::int64_t reconnects, const LiveSchedule::Work& work, bool connected);
   double latency_max() const { return latency_max_; }
 
  private:

@@ -164,7 +164,7 @@ void StreamCapture::read_connection(VideoSource& source, std::int64_t connection
   const double nominal = fps.num > 0 && fps.den > 0 ? av_q2d(av_inv_q(fps)) : 0.0;
   wait_limit_ = options_.stall_seconds;
   touch();
-  source.set_fast_bgr(true);
+  source.prefer_fast_image();
   const bool copies = on_copied_ && std::any_of(plan.copy_to.begin(), plan.copy_to.end(), [](int i) { return i >= 0; });
   if (copies) {
     source.set_passthrough([&](AVPacket* pkt) {
