@@ -105,8 +105,13 @@ void write_bgr_area(AVFrame* f, const cv::Rect& area, const cv::Mat& bgr, int co
     planes[p].resize(std::size_t(tmp_stride[p]) * (heights[p] + 1));
     tmp[p] = planes[p].data();
   }
-  const uint8_t* src[4] = {bgr.data, nullptr, nullptr, nullptr};
-  const int src_stride[4] = {static_cast<int>(bgr.step), 0, 0, 0};
+  // It may also read past the end of a row, and `bgr` may end where its
+  // buffer does (a tight patch, or the bottom-right corner of a frame):
+  // read from a padded copy.
+  cv::Mat padded(area.height + 1, area.width + kPad, CV_8UC3);
+  bgr.copyTo(padded(cv::Rect(0, 0, area.width, area.height)));
+  const uint8_t* src[4] = {padded.data, nullptr, nullptr, nullptr};
+  const int src_stride[4] = {static_cast<int>(padded.step), 0, 0, 0};
   sws_scale(sws.get(), src, src_stride, 0, area.height, tmp, tmp_stride);
   uint8_t* dst[4];
   int dst_stride[4];
