@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--sizes", default="540p,720p,1080p")
     ap.add_argument("--presets", default="veryfast:20,medium:18", help="x264 PRESET:CRF pairs, comma-separated")
     ap.add_argument("--profile", default="default", help="veil's --profile: fast, default or thorough")
+    ap.add_argument("--precision", help="veil's --precision: float or int8 (default: the profile's)")
     ap.add_argument("--max-ratio", type=float, help="default: 6 (3.5 for --profile fast, at 1080p only)")
     ap.add_argument("--max-1080p-mib", type=float, default=600)
     ap.add_argument("--min-faces", type=float, default=97.5, help="faces-dev percent hidden")
@@ -92,7 +93,7 @@ def main():
     sizes = prepare(a.shared, a.sizes.split(","))
     failed = []
     for n, (preset, crf) in enumerate(presets):
-        print(f"veil {a.veil} --profile {a.profile}; preset {preset}, crf {crf}; {os.cpu_count()} cores; "
+        print(f"veil {a.veil} --profile {a.profile}{' --precision ' + a.precision if a.precision else ''}; preset {preset}, crf {crf}; {os.cpu_count()} cores; "
               f"{a.runs} runs each, alternating")
         print(f"{'input':<8}{'size':>10}{'frames':>8}{'ffmpeg s':>10}{'veil s':>9}{'ratio':>7}{'veil fps':>10}"
               f"{'peak MiB':>10}{'CPU %':>7}")
@@ -102,7 +103,7 @@ def main():
             ffmpeg = ["ffmpeg", "-v", "error", "-y", "-i", path, "-c:v", "libx264", "-preset", preset, "-crf", crf,
                       "-c:a", "copy", *base]
             veil = [a.veil, "anonymize", path, "-o", os.path.join(out_dir, "veil.mp4"), "-q", "--preset", preset,
-                    "--crf", crf, "--profile", a.profile]
+                    "--crf", crf, "--profile", a.profile, *(["--precision", a.precision] if a.precision else [])]
             tb, tv = [], []
             for _ in range(a.runs):
                 tb.append(timed(ffmpeg, env))
@@ -124,7 +125,7 @@ def main():
                 ("faces-dev", f"{data}/faces-dev/images", f"{data}/faces-dev/annotations", "voc", "face"),
                 ("plates-dev", f"{data}/plates-dev", f"{data}/plates-dev", "openalpr", "plate")):
             out = subprocess.run([a.veil, "eval", images, "--annotations", ann, "--format", fmt, "--json", "-q",
-                                  "--profile", a.profile],
+                                  "--profile", a.profile, *(["--precision", a.precision] if a.precision else [])],
                                  env=env, capture_output=True, text=True, check=True).stdout
             r = json.loads(out)
             h = r["classes"][cls]["hidden"]

@@ -41,6 +41,7 @@ struct AnonymizeArgs {
   bool strip_metadata = false, quiet = false, json = false, no_download = false, no_tracking = false, s3_path_style = false;
   int lookahead = LookaheadOptions{}.window, max_gap = TrackerOptions{}.max_gap;
   std::optional<int> sweep;
+  std::string precision;  // empty: the profile's
   int threads = 0;
 };
 

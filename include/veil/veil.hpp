@@ -106,6 +106,10 @@ struct DetectorOptions {
   std::vector<std::string> plate_models;
   // Models whose licence forbids commercial use are refused without it.
   bool allow_noncommercial = false;
+  // "float", or "int8": models Veil holds int8 calibration for (YOLOv8
+  // plates, RetinaFace) run in 8-bit integers, faster, for slightly less
+  // recall (docs/speed.md, "int8").
+  std::string precision = "float";
   // Worker threads for one detector's passes; 0: one per core.
   int threads = 0;
   // Where the model files are: a folder of them (VEIL_MODEL_DIR when

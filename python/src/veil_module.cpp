@@ -123,6 +123,7 @@ veil::DetectorOptions detector_options(const py::dict& o) {
   if (o.contains("plate_models") && !o["plate_models"].is_none()) d.plate_models = o["plate_models"].cast<std::vector<std::string>>();
   if (o.contains("allow_noncommercial")) d.allow_noncommercial = o["allow_noncommercial"].cast<bool>();
   if (o.contains("threads")) d.threads = o["threads"].cast<int>();
+  if (o.contains("precision")) d.precision = o["precision"].cast<std::string>();
   if (o.contains("model_dir") && !o["model_dir"].is_none()) d.model_dir = py::str(o["model_dir"]).cast<std::string>();
   if (o.contains("offline")) d.offline = o["offline"].cast<bool>();
   return d;

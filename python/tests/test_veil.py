@@ -79,6 +79,18 @@ def test_wrong_options_raise():
         veil.Detector(targets=["face", "dog"])
     with pytest.raises(veil.Error):
         veil.Detector(face_models=["no-such-model"])
+    with pytest.raises(veil.Error, match="precision: unknown 'int4'"):
+        veil.Detector(precision="int4")
+
+
+def test_int8_finds_what_the_cli_finds_in_int8(photos, cli, tmp_path):
+    photo = photos / PHOTOS[0]
+    sidecar = tmp_path / "s.jsonl"
+    subprocess.run([str(cli), "anonymize", str(photo), "-o", str(tmp_path / PHOTOS[0]), "-q", "--precision", "int8",
+                    "--detections", str(sidecar)], check=True)
+    from_cli = [d for line in sidecar.read_text().splitlines() for d in json.loads(line).get("detections", [])]
+    found = veil.Detector(precision="int8").detect(cv2.imread(str(photo)))
+    assert boxes(found) and boxes(found) == pytest.approx(boxes(from_cli), abs=0.011)
 
 
 def test_redact_returns_a_new_array_changed_only_where_something_was_found(photos, detector):

@@ -24,7 +24,7 @@ Error = _veil.Error
 __all__ = ["__version__", "Error", "Detector", "detect", "redact", "anonymize", "read_image"]
 
 _DETECTOR_OPTIONS = ("targets", "face_threshold", "plate_threshold", "face_models", "plate_models",
-                     "allow_noncommercial", "threads", "model_dir", "offline")
+                     "allow_noncommercial", "precision", "threads", "model_dir", "offline")
 _STYLE_OPTIONS = ("mode", "shape", "mask_scale", "plate_mask_scale", "fill_color", "block_size")
 _JOB_OPTIONS = ("tracking", "sweep", "codec", "crf", "preset", "strip_metadata", "detections", "manifest",
                 "s3_path_style")
@@ -49,7 +49,8 @@ class Detector:
 
     Options: targets=("face", "plate"), face_threshold, plate_threshold,
     face_models, plate_models (names from `veil models`; default line-up when
-    None), allow_noncommercial=False, threads=0 (one per core),
+    None), allow_noncommercial=False, precision="float" (or "int8": faster,
+    for slightly less recall), threads=0 (one per core),
     model_dir (default $VEIL_MODEL_DIR, else the cache), offline=False.
     """
 

@@ -4,6 +4,7 @@
 // focus windows), the score rule by face height, duplicate removal and the
 // box geometry. A family adds its network: how pixels go in and how faces
 // come out.
+#include "detect/int8_ranges.hpp"
 #include "veil/detect/detector.hpp"
 
 #include <string>
@@ -26,6 +27,8 @@ struct FaceOptions {
   float large_threshold = 0.6f;
   // Greedy NMS over the merged passes (of this model only).
   float nms_iou = 0.3f;
+  // Float, int8 (where the model has a table) or calibrating.
+  ModelPrecision precision;
   // Resize factors, one network pass each. Face models rarely find faces
   // under ~20 px, so an upscaled pass brings 10-20 px faces into their
   // range (YuNet native only: 82.8% covered; native + 2x: 94.7%).

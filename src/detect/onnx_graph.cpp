@@ -2,6 +2,7 @@
 // (Debian's libonnx-dev), so that the file on disk stays byte-identical to
 // the one the manifest's sha256 names.
 #include "detect/onnx_session.hpp"
+#include "detect/onnx_int8.hpp"
 
 #include "veil/core/error.hpp"
 
@@ -141,6 +142,21 @@ void dequantize_convs(onnx::GraphProto* graph, const std::string& what) {
     conv->add_output(y);
     removed.insert(cast);
     removed.insert(scale);
+    // The bias, added after the Mul (its Reshape to 1 x C x 1 x 1 of a
+    // weight), becomes the convolution's own: a Conv with its bias is what
+    // the int8 rewrite, and ONNX Runtime's fusions, recognise.
+    const int add = only_consumer(y, "Add");
+    if (add < 0) continue;
+    const onnx::NodeProto& plus = graph->node(add);
+    const std::string& addend = plus.input(plus.input(0) == y ? 1 : 0);
+    const onnx::TensorProto* bias = nullptr;
+    if (producer.count(addend) && graph->node(producer[addend]).op_type() == "Reshape") {
+      bias = weight(graph->node(producer[addend]).input(0));
+    }
+    if (!bias || bias->data_type() != onnx::TensorProto::FLOAT || bias->dims_size() != 1 || bias->dims(0) != int64_t(out_channels)) continue;
+    conv->add_input(bias->name());
+    conv->set_output(0, plus.output(0));
+    removed.insert(add);
   }
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (int i = 0; i < graph->node_size(); ++i) {
@@ -189,7 +205,8 @@ void resize_to_addend(onnx::GraphProto* graph) {
 
 }  // namespace
 
-std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edit, const std::string& what) {
+std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edit, const std::string& what,
+                         std::vector<std::string>* recorded) {
   onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), int(bytes.size()))) throw Error(what + " is not an ONNX model");
   onnx::GraphProto* graph = model.mutable_graph();
@@ -234,6 +251,14 @@ std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edi
     }
   }
   remove_dead_nodes(graph);
+  if (edit.record) {
+    const std::vector<std::string> tensors = int8_activations(*graph);
+    expose_tensors(graph, tensors);
+    if (recorded) *recorded = tensors;
+  } else if (edit.int8) {
+    quantize_convs(graph, *edit.int8, edit.int8_float_first, what);
+    remove_dead_nodes(graph);  // the float weights
+  }
   std::string edited;
   if (!model.SerializeToString(&edited)) throw Error(what + ": cannot write the edited model");
   return edited;

@@ -1,11 +1,13 @@
 #include "detect/onnx_session.hpp"
 
+#include "detect/int8_ranges.hpp"
 #include "veil/core/error.hpp"
 
 #include <onnxruntime_c_api.h>
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -154,8 +156,9 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
   std::string edited;
   const void* bytes = model.data();
   size_t length = model.size();
-  if (edit.free_image_size || !edit.outputs.empty() || edit.dequantize_convs) {
-    edited = edited_model(model, edit, what_);
+  if (edit.changes_graph()) {
+    edited = edited_model(model, edit, what_, &recorded_);
+    record_ = edit.record;
     bytes = edited.data();
     length = edited.size();
   }
@@ -185,7 +188,9 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
     };
     for (size_t i = 0; i < outputs; ++i) {
       check(api().SessionGetOutputName(session_, i, allocator, &name), what_);
-      output_names_.push_back(take_name(name));
+      std::string output = take_name(name);
+      if (std::find(recorded_.begin(), recorded_.end(), output) != recorded_.end()) continue;
+      output_names_.push_back(output);
       OrtTypeInfo* raw_info = nullptr;
       check(api().SessionGetOutputTypeInfo(session_, i, &raw_info), what_);
       float_tensor(raw_info, "output " + output_names_.back());
@@ -223,13 +228,23 @@ OnnxSession::Outputs OnnxSession::run(const InputTensor& input, const std::vecto
 
   std::vector<const char*> names;
   for (const std::string& o : outputs) names.push_back(o.c_str());
+  if (record_) {
+    for (const std::string& o : recorded_) names.push_back(o.c_str());
+  }
   const char* input_name = input_name_.c_str();
   const OrtValue* inputs[] = {value.get()};
   Outputs out;
   out.what_ = what_;
-  out.values_.assign(outputs.size(), nullptr);
+  out.values_.assign(names.size(), nullptr);
   check(api().Run(session_, nullptr, &input_name, inputs, 1, names.data(), names.size(), out.values_.data()),
         what_ + " failed");
+  if (record_) {
+    for (size_t i = outputs.size(); i < names.size(); ++i) {
+      record_->observe(names[i], out[i]);
+      api().ReleaseValue(out.values_[i]);
+    }
+    out.values_.resize(outputs.size());
+  }
   return out;
 }
 

@@ -18,6 +18,9 @@ struct OrtValue;
 
 namespace veil {
 
+struct ActivationRanges;
+class RangeRecorder;
+
 // A float tensor, viewed in place.
 struct TensorView {
   std::vector<int64_t> shape;
@@ -54,6 +57,19 @@ struct GraphEdit {
   // ConvInteger -> Cast -> Mul) into float ones with the weights
   // dequantised: ONNX Runtime runs ConvInteger ~10x slower on CPU.
   bool dequantize_convs = false;
+  // Run the convolutions in 8-bit integers (QDQ, which ONNX Runtime fuses
+  // into QLinearConv): activations uint8 from these measured ranges,
+  // weights int8 per output channel, biases int32. Null: float. The first
+  // `int8_float_first` convolutions (in graph order) stay float.
+  const ActivationRanges* int8 = nullptr;
+  int int8_float_first = 0;
+  // Calibration: every activation that int8 may need a range for, fed to
+  // this recorder on each run. The model runs in float.
+  RangeRecorder* record = nullptr;
+
+  bool changes_graph() const {
+    return free_image_size || !outputs.empty() || dequantize_convs || int8 || record;
+  }
 };
 class OnnxSession {
  public:
@@ -97,6 +113,9 @@ class OnnxSession {
   std::string input_name_;
   std::vector<int64_t> input_shape_;
   std::vector<std::string> output_names_;
+  // Calibration: the activations fed to `record_` after each run.
+  RangeRecorder* record_ = nullptr;
+  std::vector<std::string> recorded_;
 };
 
 // The model's bytes; `kind` names it in errors ("face model"). Throws veil::Error.
@@ -104,7 +123,9 @@ std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string
 
 // The edited model, serialised. Throws veil::Error when `model` is not an
 // ONNX model, has no 4-D first input to free, lacks an output to keep, or
-// holds a quantised convolution of another pattern.
-std::string edited_model(const std::vector<uint8_t>& model, const GraphEdit& edit, const std::string& what);
+// holds a quantised convolution of another pattern, or int8 lacks a range.
+// With `edit.record`, `recorded` gets the activations made outputs.
+std::string edited_model(const std::vector<uint8_t>& model, const GraphEdit& edit, const std::string& what,
+                         std::vector<std::string>* recorded = nullptr);
 
 }  // namespace veil

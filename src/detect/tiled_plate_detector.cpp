@@ -36,7 +36,10 @@ TiledPlateDetector::TiledPlateDetector(const std::filesystem::path& model_file, 
   if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f)) {
     throw Error("plate detector: tile_overlap must be in [0, 1)");
   }
-  session_ = std::make_unique<OnnxSession>(read_model_bytes(model_file.string(), kind), what_, edit);
+  GraphEdit precise = edit;
+  precise.int8 = options_.precision.int8;
+  precise.record = options_.precision.record;
+  session_ = std::make_unique<OnnxSession>(read_model_bytes(model_file.string(), kind), what_, precise);
   const std::vector<int64_t>& in = session_->input_shape();
   size_ = options_.input_size > 0 ? options_.input_size : in[2] > 0 ? int(in[2]) : default_size;
   if ((in[2] > 0 && in[2] != size_) || (in[3] > 0 && in[3] != size_)) {

@@ -4,6 +4,7 @@
 // native-resolution tiles for distant plates, focus tiles around expected
 // small plates), letterboxing, dropping plates cut by a tile edge, and NMS
 // within the model. A family (HyperLPR3, YOLOv8) only decodes its output.
+#include "detect/int8_ranges.hpp"
 #include "detect/onnx_session.hpp"
 #include "veil/detect/detector.hpp"
 
@@ -31,6 +32,8 @@ struct PlateOptions {
   float large_to_height = 0.f;
   float large_threshold = 0.f;
   float nms_iou = 0.5f;
+  // Float, int8 (where the model has a table) or calibrating.
+  ModelPrecision precision;
   // Side of the square network input. 0 = take it from the file name
   // ("..._320x..." / "..._640x..."), else 640.
   int input_size = 0;

@@ -22,21 +22,49 @@ nlohmann::json eval(const fs::path& images, const fs::path& annotations, const s
   return nlohmann::json::parse(out.substr(out.find('{')));
 }
 
+// Faces hidden of 10 px and more, and of 20 px and more.
+struct FaceCounts {
+  int covered = 0, total = 0, covered20 = 0, total20 = 0;
+  double outside = 0;
+};
+
+FaceCounts faces_dev(const fs::path& dev, const std::string& precision) {
+  nlohmann::json r = eval(dev / "images", dev / "annotations", "--format voc --targets face --precision " + precision);
+  const nlohmann::json& hidden = r["classes"]["face"]["hidden"];
+  FaceCounts c;
+  c.covered = hidden["covered"].get<int>();
+  c.total = hidden["total"].get<int>();
+  for (const auto& [bin, counts] : hidden["by_height"].items()) {
+    if (bin.rfind("0-", 0) == 0 || bin.rfind("10-", 0) == 0) continue;
+    c.covered20 += counts[0].get<int>();
+    c.total20 += counts[1].get<int>();
+  }
+  c.outside = r["hidden_outside_gt"].get<double>();
+  return c;
+}
+
 TEST(DevSetRecall, DefaultFaceLineUpOnFacesDev) {
   const fs::path dev = test::shared_dir() / "data/faces-dev";
   if (!fs::exists(dev)) GTEST_SKIP() << "no faces-dev";
-  nlohmann::json r = eval(dev / "images", dev / "annotations", "--format voc --targets face");
-  const nlohmann::json& hidden = r["classes"]["face"]["hidden"];
-  EXPECT_GE(hidden["recall"].get<double>(), 0.97) << hidden.dump();
-  int covered20 = 0, total20 = 0;
-  for (const auto& [bin, counts] : hidden["by_height"].items()) {
-    if (bin.rfind("0-", 0) == 0 || bin.rfind("10-", 0) == 0) continue;
-    covered20 += counts[0].get<int>();
-    total20 += counts[1].get<int>();
-  }
-  ASSERT_GT(total20, 800);
-  EXPECT_GE(covered20, 0.985 * total20) << covered20 << " of " << total20;
-  EXPECT_LE(r["hidden_outside_gt"].get<double>(), 0.03);
+  const FaceCounts c = faces_dev(dev, "float");
+  EXPECT_GE(c.covered, 0.97 * c.total) << c.covered << " of " << c.total;
+  ASSERT_GT(c.total20, 800);
+  EXPECT_GE(c.covered20, 0.985 * c.total20) << c.covered20 << " of " << c.total20;
+  EXPECT_LE(c.outside, 0.03);
+}
+
+// RetinaFace in int8 (YuNet has no table and stays float) against float:
+// measured 1221 of 1255 faces against 1222, and 813 of 827 of 20 px and
+// more against 815 (98.31%: under the 98.5% floor, so int8 is not the
+// default's; docs/speed.md, "int8"). A broken rewrite or stale table
+// loses far more.
+TEST(DevSetRecall, Int8FaceLineUpStaysWithinFourFacesOfFloat) {
+  const fs::path dev = test::shared_dir() / "data/faces-dev";
+  if (!fs::exists(dev)) GTEST_SKIP() << "no faces-dev";
+  const FaceCounts f = faces_dev(dev, "float"), q = faces_dev(dev, "int8");
+  EXPECT_GE(q.covered, f.covered - 4) << q.covered << " against " << f.covered;
+  EXPECT_GE(q.covered20, f.covered20 - 4) << q.covered20 << " against " << f.covered20;
+  EXPECT_LE(q.outside, f.outside + 0.003);
 }
 
 TEST(DevSetRecall, DefaultPlateLineUpOnPlatesDev) {

@@ -1,6 +1,7 @@
 #include "veil/pipeline/frame_analyzer.hpp"
 
 #include "veil/core/error.hpp"
+#include "pipeline/detector_families.hpp"
 #include "detect/hyperlpr_plate_detector.hpp"
 #include "detect/bgr_image.hpp"
 #include "detect/model_fusion.hpp"
@@ -29,48 +30,44 @@ namespace veil {
 
 namespace {
 
-// The detector families Veil can run: the class each finds, and how to
-// build one from a model file and the user's options.
-struct Family {
-  ObjectClass cls;
-  DetectorPtr (*make)(const std::filesystem::path& file, const DetectionOptions& options);
-};
-
-PlateOptions with_threshold(PlateOptions o, const DetectionOptions& options) {
+PlateOptions with_threshold(PlateOptions o, const DetectionOptions& options, const ModelPrecision& precision) {
   if (options.plate_threshold) o.score_threshold = *options.plate_threshold;
+  o.precision = precision;
   return o;
 }
 
-FaceOptions with_threshold(FaceOptions o, const DetectionOptions& options) {
+FaceOptions with_threshold(FaceOptions o, const DetectionOptions& options, const ModelPrecision& precision) {
   if (options.face_threshold) o.score_threshold = *options.face_threshold;
+  o.precision = precision;
   return o;
 }
 
-const std::map<std::string, Family>& families() {
-  static const std::map<std::string, Family> table = {
-      {"yunet", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<YuNetFaceDetector>(f, with_threshold(FaceOptions{}, options));
+}  // namespace
+
+const std::map<std::string, DetectorFamily>& families() {
+  using Path = std::filesystem::path;
+  static const std::map<std::string, DetectorFamily> table = {
+      {"yunet", {ObjectClass::kFace, [](const Path& f, const DetectionOptions& o, const ModelPrecision& p) -> DetectorPtr {
+         return std::make_unique<YuNetFaceDetector>(f, with_threshold(FaceOptions{}, o, p));
        }}},
-      {"retinaface", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<RetinaFaceDetector>(f, with_threshold(RetinaFaceDetector::default_options(), options));
+      {"retinaface", {ObjectClass::kFace, [](const Path& f, const DetectionOptions& o, const ModelPrecision& p) -> DetectorPtr {
+         return std::make_unique<RetinaFaceDetector>(f, with_threshold(RetinaFaceDetector::default_options(), o, p));
        }}},
-      {"scrfd", {ObjectClass::kFace, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<ScrfdFaceDetector>(f, with_threshold(FaceOptions{}, options));
+      {"scrfd", {ObjectClass::kFace, [](const Path& f, const DetectionOptions& o, const ModelPrecision&) -> DetectorPtr {
+         return std::make_unique<ScrfdFaceDetector>(f, with_threshold(FaceOptions{}, o, {}));
        }}},
-      {"hyperlpr3", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<HyperLprPlateDetector>(f, with_threshold(PlateOptions{}, options));
+      {"hyperlpr3", {ObjectClass::kPlate, [](const Path& f, const DetectionOptions& o, const ModelPrecision& p) -> DetectorPtr {
+         return std::make_unique<HyperLprPlateDetector>(f, with_threshold(PlateOptions{}, o, p));
        }}},
-      {"yolov8", {ObjectClass::kPlate, [](const std::filesystem::path& f, const DetectionOptions& options) -> DetectorPtr {
-         return std::make_unique<YoloPlateDetector>(f, with_threshold(YoloPlateDetector::default_options(), options));
+      {"yolov8", {ObjectClass::kPlate, [](const Path& f, const DetectionOptions& o, const ModelPrecision& p) -> DetectorPtr {
+         return std::make_unique<YoloPlateDetector>(f, with_threshold(YoloPlateDetector::default_options(), o, p));
        }}},
-      {"yolox", {ObjectClass::kPerson, [](const std::filesystem::path& f, const DetectionOptions&) -> DetectorPtr {
+      {"yolox", {ObjectClass::kPerson, [](const Path& f, const DetectionOptions&, const ModelPrecision&) -> DetectorPtr {
          return std::make_unique<SceneContextDetector>(f);
        }}},
   };
   return table;
 }
-
-}  // namespace
 
 std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
   std::vector<ModelEntry> chosen;
@@ -111,17 +108,21 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
   struct Chosen {
     std::string name;
     std::filesystem::path path;
-    const Family* family;
+    const DetectorFamily* family;
+    ModelPrecision precision;
   };
   std::vector<Chosen> chosen;
   for (const ModelEntry& e : lineup_models(options)) {
     if (!e.commercial_use) spdlog::warn("model {} is licensed for non-commercial use only: {}", e.name, e.license);
-    chosen.push_back({e.name, store.resolve(e).path, &families().at(e.family)});
+    // int8 where the model file has a table; float elsewhere.
+    ModelPrecision precision;
+    if (options.precision == Precision::kInt8) precision.int8 = builtin_int8_ranges(e.sha256);
+    chosen.push_back({e.name, store.resolve(e).path, &families().at(e.family), precision});
   }
   return [options, chosen] {
     std::vector<DetectorPtr> detectors;
     for (const Chosen& c : chosen) {
-      detectors.push_back(c.family->make(c.path, options));
+      detectors.push_back(c.family->make(c.path, options, c.precision));
       detectors.back()->set_model_name(c.name);
     }
     return detectors;

@@ -24,6 +24,11 @@
 
 namespace veil {
 
+// How the networks compute. kInt8 runs a model in 8-bit integers where Veil
+// holds its calibration (models/int8/: YOLOv8's plate detector and
+// RetinaFace, where int8 pays; the others, slower in int8, stay float).
+enum class Precision { kFloat, kInt8 };
+
 struct DetectionOptions {
   std::set<ObjectClass> targets{ObjectClass::kFace, ObjectClass::kPlate};
   std::optional<float> face_threshold;   // none: the detector's recall-first default
@@ -36,6 +41,7 @@ struct DetectionOptions {
   std::vector<std::string> face_models{"yunet-face", "retinaface-face"};
   std::vector<std::string> plate_models{"hyperlpr3-plate-320", "yolov8-plate"};
   bool allow_noncommercial = false;
+  Precision precision = Precision::kFloat;
   // Scene context: the model (manifest name) that finds people and
   // vehicles, and what is done with them (see scene_context.hpp). Context
   // boxes come out of the analyzer after the faces and plates, with class

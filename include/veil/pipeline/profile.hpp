@@ -11,13 +11,13 @@
 namespace veil {
 
 enum class Profile {
-  // One model per class (YuNet faces, HyperLPR3 plates) and the fine passes
-  // spread over 8 frames. It misses the small US plates that only the
-  // YOLOv8 model finds (docs/recall.md, "far plates").
+  // One face model (YuNet), both plate models, int8 where Veil holds a
+  // table (YOLOv8), and the fine passes spread over 12 frames: about half
+  // the default's time at 1080p; it misses the faces only RetinaFace finds.
   kFast,
-  // The default line-up (two models per class) and a sweep of 4.
+  // The default line-up (two models per class), float, a sweep of 4.
   kDefault,
-  // The default line-up with every pass on every frame (sweep 1).
+  // The default line-up, float, every pass on every frame (sweep 1).
   kThorough,
 };
 
@@ -27,7 +27,7 @@ std::string_view to_string(Profile profile);
 // The profiles' names, in the order above.
 std::vector<std::string> profile_names();
 
-// Sets what `profile` decides (the face and plate models, the sweep) on
+// Sets what `profile` decides (the models, the precision, the sweep) on
 // `options`, leaving everything else as it is. Callers apply the user's own
 // choices afterwards, so that those win.
 void apply_profile(Profile profile, AnonymizeOptions& options);
