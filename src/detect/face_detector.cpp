@@ -33,7 +33,8 @@ std::vector<float> FaceDetector::pass_scales(cv::Size frame) const {
   const double pixels = double(frame.width) * frame.height;
   // A frame larger than every_frame_pixels: its every-frame pass shrinks,
   // and the largest scale alone looks for the small faces.
-  if (options_.every_frame_pixels > 0 && pixels * scales.front() * scales.front() > options_.every_frame_pixels) {
+  if (options_.every_frame_pixels > 0 &&
+      pixels * scales.front() * scales.front() > std::max(options_.shrink_above_pixels, options_.every_frame_pixels)) {
     const float every = float(std::sqrt(options_.every_frame_pixels / pixels));
     std::vector<float> ladder{every};
     if (scales.back() > scales.front()) ladder.push_back(scales.back());

@@ -60,14 +60,17 @@ struct FaceOptions {
   int focus_window = 128;
   // The pass on every frame is there for the faces large enough to see at
   // its scale; small faces are the fine passes' (swept on video) and the
-  // focus windows'. On a frame with more pixels than this, that pass runs
-  // at the scale that brings it down to this many network pixels (0.75x at
-  // 720p, 0.5x at 1080p: YuNet still finds faces of 40 px there), and of
-  // the upscaled scales only the largest runs: its tiles hold every face
-  // smaller than `tile_overlap` whole, and the every-frame pass the larger
-  // ones, so a native pass in between would find nothing new (docs/speed.md,
-  // "Passes by object size"). 0 = the first scale runs on every frame
-  // whatever the frame's size.
+  // focus windows'. On a frame with more than `shrink_above_pixels` pixels,
+  // that pass runs at the scale that brings it down to `every_frame_pixels`
+  // network pixels (0.5x at 1080p: YuNet still finds faces of 40 px
+  // there), and of the upscaled scales only the largest runs: its tiles
+  // hold every face smaller than `tile_overlap` whole, and the every-frame
+  // pass the larger ones, so a native pass in between would find nothing
+  // new (docs/speed.md, "Passes by object size"). 720p keeps the native
+  // pass: shrunk to 0.75x, a zoom clip lost two (frame, face) pairs and
+  // flickered once more. 0 = the first scale runs on every frame whatever
+  // the frame's size.
+  double shrink_above_pixels = 1280.0 * 736;
   double every_frame_pixels = 960.0 * 544;
   // An upscaled pass whose network input would have more pixels than
   // `tile_above_pixels` is cut into a grid of tiles of about `tile_pixels`,
