@@ -94,6 +94,21 @@ std::vector<DetectorPass> FaceDetector::focus(cv::Size frame, const Detections& 
   for (const cv::Rect& window : windows_around(frame, small, options_.focus_window, 4.f)) {
     out.push_back({window, scales.back(), true});
   }
+  // Where the every-frame pass is shrunk (1080p: 0.5x), faces too large for
+  // those windows but under focus_below in that pass's network pixels get
+  // a window of their own at native scale, as large in proportion.
+  const float every = scales.front();
+  if (every < 1.f) {
+    std::vector<cv::Rect2f> middle;
+    for (const Detection& d : expected) {
+      if (d.cls == ObjectClass::kFace && d.box.height >= options_.focus_below &&
+          d.box.height * every < options_.focus_below) {
+        middle.push_back(d.box);
+      }
+    }
+    const int side = int(std::lround(options_.focus_window / every));
+    for (const cv::Rect& window : windows_around(frame, middle, side, 4.f)) out.push_back({window, 1.f, true});
+  }
   return out;
 }
 

@@ -202,6 +202,41 @@ TEST_F(YuNetTest, TiledPassFindsWhatTheWholePassFinds) {
 // A small face the tracker expects gets a window of its own at 2x, and the
 // window finds again what the whole 2x pass found there; a large face gets
 // none.
+// At 1080p the every-frame pass runs at 0.5x, where a 70 px face is 35 px:
+// too small for that pass to find on every frame, too large for the
+// small-face windows. It gets a window of its own at native scale, and the
+// face is found in it (the photo's largest face, scaled to 70 px, pasted
+// into a 1080p frame). At 540p such a face needs none.
+TEST_F(YuNetTest, MiddleSizedFacesAtLargeFramesGetANativeWindow) {
+  cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss0.jpg").string());
+  if (img.empty()) GTEST_SKIP();
+  FaceOptions o;
+  YuNetFaceDetector det(model_file(), o);
+  Detection face;
+  for (const Detection& d : det.detect(img)) {
+    if (d.score > face.score) face = d;
+  }
+  ASSERT_GT(face.score, 0.8f);
+  const float k = 70.f / face.box.height;
+  cv::Mat scaled;
+  cv::resize(img, scaled, cv::Size(), k, k, cv::INTER_LINEAR);
+  cv::Mat frame(1080, 1920, CV_8UC3, cv::Scalar(90, 90, 90));
+  const cv::Point at(900, 500);
+  const cv::Rect inside = cv::Rect(at, scaled.size()) & cv::Rect(0, 0, 1920, 1080);
+  scaled(cv::Rect(0, 0, inside.width, inside.height)).copyTo(frame(inside));
+  Detection expected = face;
+  expected.box = cv::Rect2f(at.x + face.box.x * k, at.y + face.box.y * k, face.box.width * k, face.box.height * k);
+  std::vector<DetectorPass> windows = det.focus(frame.size(), {expected});
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_EQ(windows[0].scale, 1.f);
+  EXPECT_NEAR(windows[0].region.width, 256, 2);  // focus_window / 0.5
+  EXPECT_NEAR((cv::Rect2f(windows[0].region) & expected.box).area(), expected.box.area(), 1.f);
+  float best = 0;
+  for (const Detection& e : det.merge(det.run(frame, windows[0]), frame.size())) best = std::max(best, iou(expected.box, e.box));
+  EXPECT_GT(best, 0.5f);
+  EXPECT_TRUE(det.focus({960, 540}, {expected}).empty());
+}
+
 TEST_F(YuNetTest, FocusWindowFindsAnExpectedSmallFace) {
   cv::Mat img = cv::imread((faces_dir() / "images" / "maksssksksss105.jpg").string());
   if (img.empty()) GTEST_SKIP();
