@@ -133,6 +133,7 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
     return a;
   };
 
+  std::unordered_set<std::string> done;  // weights two convolutions share are quantised once
   for (int i : convs) {
     onnx::NodeProto* conv = graph->mutable_node(i);
     const Activation x = activation(conv->input(0));
@@ -140,6 +141,7 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
     // Weights: int8 per output channel, symmetric (zero point 0).
     const onnx::TensorProto& w = *weights.at(conv->input(1));
     const std::vector<float> wf = float_values(w);
+    if (wf.empty()) throw Error(what + ": the weights of convolution " + conv->name() + " cannot be read");
     const size_t channels = size_t(w.dims(0)), per_channel = wf.size() / std::max<size_t>(1, channels);
     std::vector<float> w_scale(channels);
     std::vector<int8_t> w8(wf.size());
@@ -152,11 +154,14 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
       }
     }
     const std::string wname = w.name() + "/veil_int8";
-    added.push_back(tensor(wname, onnx::TensorProto::INT8, w8, {w.dims().begin(), w.dims().end()}));
-    added.push_back(tensor(wname + "_scale", onnx::TensorProto::FLOAT, w_scale, {int64_t(channels)}));
-    added.push_back(tensor(wname + "_zero", onnx::TensorProto::INT8, std::vector<int8_t>(channels, 0), {int64_t(channels)}));
-    weight_nodes.push_back(node("DequantizeLinear", wname + "/dq", {wname, wname + "_scale", wname + "_zero"},
-                                wname + "/dq_output", 0));
+    if (done.insert(wname).second) {
+      added.push_back(tensor(wname, onnx::TensorProto::INT8, w8, {w.dims().begin(), w.dims().end()}));
+      added.push_back(tensor(wname + "_scale", onnx::TensorProto::FLOAT, w_scale, {int64_t(channels)}));
+      added.push_back(
+          tensor(wname + "_zero", onnx::TensorProto::INT8, std::vector<int8_t>(channels, 0), {int64_t(channels)}));
+      weight_nodes.push_back(node("DequantizeLinear", wname + "/dq", {wname, wname + "_scale", wname + "_zero"},
+                                  wname + "/dq_output", 0));
+    }
     conv->set_input(1, wname + "/dq_output");
     // Bias: int32 at the scale of input times weight, as QLinearConv adds it.
     if (conv->input_size() > 2 && !conv->input(2).empty()) {
@@ -170,12 +175,17 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
         const double q = std::round(double(bf[c]) / b_scale[c]);
         b32[c] = int32_t(std::clamp(q, double(std::numeric_limits<int32_t>::min()), double(std::numeric_limits<int32_t>::max())));
       }
-      const std::string bname = b.name() + "/veil_int32";
-      added.push_back(tensor(bname, onnx::TensorProto::INT32, b32, {int64_t(channels)}));
-      added.push_back(tensor(bname + "_scale", onnx::TensorProto::FLOAT, b_scale, {int64_t(channels)}));
-      added.push_back(tensor(bname + "_zero", onnx::TensorProto::INT32, std::vector<int32_t>(channels, 0), {int64_t(channels)}));
-      weight_nodes.push_back(node("DequantizeLinear", bname + "/dq", {bname, bname + "_scale", bname + "_zero"},
-                                  bname + "/dq_output", 0));
+      // Its scale depends on the input's: a bias shared by convolutions of
+      // different inputs gets one copy per input.
+      const std::string bname = b.name() + "/veil_int32/" + conv->input(0);
+      if (done.insert(bname).second) {
+        added.push_back(tensor(bname, onnx::TensorProto::INT32, b32, {int64_t(channels)}));
+        added.push_back(tensor(bname + "_scale", onnx::TensorProto::FLOAT, b_scale, {int64_t(channels)}));
+        added.push_back(
+            tensor(bname + "_zero", onnx::TensorProto::INT32, std::vector<int32_t>(channels, 0), {int64_t(channels)}));
+        weight_nodes.push_back(node("DequantizeLinear", bname + "/dq", {bname, bname + "_scale", bname + "_zero"},
+                                    bname + "/dq_output", 0));
+      }
       conv->set_input(2, bname + "/dq_output");
     }
   }
