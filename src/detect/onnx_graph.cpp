@@ -14,29 +14,6 @@
 
 namespace veil {
 
-namespace {
-
-// Drops the nodes no graph output depends on, and the weights no node reads.
-void remove_dead_nodes(onnx::GraphProto* graph) {
-  std::unordered_set<std::string> needed;
-  for (const onnx::ValueInfoProto& o : graph->output()) needed.insert(o.name());
-  std::vector<bool> used(graph->node_size(), false);
-  for (int i = graph->node_size() - 1; i >= 0; --i) {  // nodes are in topological order
-    const onnx::NodeProto& node = graph->node(i);
-    for (const std::string& o : node.output()) used[i] = used[i] || needed.count(o);
-    if (used[i]) needed.insert(node.input().begin(), node.input().end());
-  }
-  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
-  for (int i = 0; i < graph->node_size(); ++i) {
-    if (used[i]) *nodes.Add() = graph->node(i);
-  }
-  graph->mutable_node()->Swap(&nodes);
-  auto* weights = graph->mutable_initializer();
-  for (int i = weights->size() - 1; i >= 0; --i) {
-    if (!needed.count(weights->Get(i).name())) weights->DeleteSubrange(i, 1);
-  }
-}
-
 // The values of an 8-bit or float initializer, as floats.
 std::vector<float> tensor_values(const onnx::TensorProto& t, const std::string& what) {
   size_t n = 1;
@@ -67,6 +44,29 @@ std::vector<float> tensor_values(const onnx::TensorProto& t, const std::string& 
       return out;
     default:
       throw Error(what + ": weight " + t.name() + " is of a type Veil cannot read");
+  }
+}
+
+namespace {
+
+// Drops the nodes no graph output depends on, and the weights no node reads.
+void remove_dead_nodes(onnx::GraphProto* graph) {
+  std::unordered_set<std::string> needed;
+  for (const onnx::ValueInfoProto& o : graph->output()) needed.insert(o.name());
+  std::vector<bool> used(graph->node_size(), false);
+  for (int i = graph->node_size() - 1; i >= 0; --i) {  // nodes are in topological order
+    const onnx::NodeProto& node = graph->node(i);
+    for (const std::string& o : node.output()) used[i] = used[i] || needed.count(o);
+    if (used[i]) needed.insert(node.input().begin(), node.input().end());
+  }
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (int i = 0; i < graph->node_size(); ++i) {
+    if (used[i]) *nodes.Add() = graph->node(i);
+  }
+  graph->mutable_node()->Swap(&nodes);
+  auto* weights = graph->mutable_initializer();
+  for (int i = weights->size() - 1; i >= 0; --i) {
+    if (!needed.count(weights->Get(i).name())) weights->DeleteSubrange(i, 1);
   }
 }
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -17,22 +17,6 @@ std::unordered_map<std::string, const onnx::TensorProto*> initializers(const onn
   std::unordered_map<std::string, const onnx::TensorProto*> out;
   for (const onnx::TensorProto& t : graph.initializer()) out[t.name()] = &t;
   return out;
-}
-
-// A float initializer's values; empty when it is not one.
-std::vector<float> float_values(const onnx::TensorProto& t) {
-  if (t.data_type() != onnx::TensorProto::FLOAT) return {};
-  size_t n = 1;
-  for (int64_t d : t.dims()) n *= size_t(d);
-  std::vector<float> v(n);
-  if (t.raw_data().size() == n * sizeof(float)) {
-    std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
-  } else if (size_t(t.float_data_size()) == n) {
-    std::copy(t.float_data().begin(), t.float_data().end(), v.begin());
-  } else {
-    return {};
-  }
-  return v;
 }
 
 // The convolutions that can be quantised, in graph order: float 4-D
@@ -133,15 +117,29 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
     return a;
   };
 
-  std::unordered_set<std::string> done;  // weights two convolutions share are quantised once
+  // `values` behind a DequantizeLinear per output channel (zero points 0),
+  // made once for weights two convolutions share; returns its output.
+  std::unordered_set<std::string> done;
+  auto dequantized = [&](const std::string& name, onnx::TensorProto::DataType type, const auto& values,
+                         const std::vector<int64_t>& dims, const std::vector<float>& scale) {
+    if (done.insert(name).second) {
+      using Value = typename std::decay_t<decltype(values)>::value_type;
+      const int64_t channels = int64_t(scale.size());
+      added.push_back(tensor(name, type, values, dims));
+      added.push_back(tensor(name + "_scale", onnx::TensorProto::FLOAT, scale, {channels}));
+      added.push_back(tensor(name + "_zero", type, std::vector<Value>(scale.size(), 0), {channels}));
+      weight_nodes.push_back(
+          node("DequantizeLinear", name + "/dq", {name, name + "_scale", name + "_zero"}, name + "/dq_output", 0));
+    }
+    return name + "/dq_output";
+  };
   for (int i : convs) {
     onnx::NodeProto* conv = graph->mutable_node(i);
     const Activation x = activation(conv->input(0));
     activation(conv->output(0));
     // Weights: int8 per output channel, symmetric (zero point 0).
     const onnx::TensorProto& w = *weights.at(conv->input(1));
-    const std::vector<float> wf = float_values(w);
-    if (wf.empty()) throw Error(what + ": the weights of convolution " + conv->name() + " cannot be read");
+    const std::vector<float> wf = tensor_values(w, what);
     const size_t channels = size_t(w.dims(0)), per_channel = wf.size() / std::max<size_t>(1, channels);
     std::vector<float> w_scale(channels);
     std::vector<int8_t> w8(wf.size());
@@ -153,20 +151,12 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
         w8[c * per_channel + k] = int8_t(std::clamp(std::lround(wf[c * per_channel + k] / w_scale[c]), -127L, 127L));
       }
     }
-    const std::string wname = w.name() + "/veil_int8";
-    if (done.insert(wname).second) {
-      added.push_back(tensor(wname, onnx::TensorProto::INT8, w8, {w.dims().begin(), w.dims().end()}));
-      added.push_back(tensor(wname + "_scale", onnx::TensorProto::FLOAT, w_scale, {int64_t(channels)}));
-      added.push_back(
-          tensor(wname + "_zero", onnx::TensorProto::INT8, std::vector<int8_t>(channels, 0), {int64_t(channels)}));
-      weight_nodes.push_back(node("DequantizeLinear", wname + "/dq", {wname, wname + "_scale", wname + "_zero"},
-                                  wname + "/dq_output", 0));
-    }
-    conv->set_input(1, wname + "/dq_output");
+    conv->set_input(1, dequantized(w.name() + "/veil_int8", onnx::TensorProto::INT8, w8,
+                                   {w.dims().begin(), w.dims().end()}, w_scale));
     // Bias: int32 at the scale of input times weight, as QLinearConv adds it.
     if (conv->input_size() > 2 && !conv->input(2).empty()) {
       const onnx::TensorProto& b = *weights.at(conv->input(2));
-      const std::vector<float> bf = float_values(b);
+      const std::vector<float> bf = tensor_values(b, what);
       if (bf.size() != channels) throw Error(what + ": convolution " + conv->name() + " has a bias of the wrong size");
       std::vector<float> b_scale(channels);
       std::vector<int32_t> b32(channels);
@@ -177,16 +167,8 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
       }
       // Its scale depends on the input's: a bias shared by convolutions of
       // different inputs gets one copy per input.
-      const std::string bname = b.name() + "/veil_int32/" + conv->input(0);
-      if (done.insert(bname).second) {
-        added.push_back(tensor(bname, onnx::TensorProto::INT32, b32, {int64_t(channels)}));
-        added.push_back(tensor(bname + "_scale", onnx::TensorProto::FLOAT, b_scale, {int64_t(channels)}));
-        added.push_back(
-            tensor(bname + "_zero", onnx::TensorProto::INT32, std::vector<int32_t>(channels, 0), {int64_t(channels)}));
-        weight_nodes.push_back(node("DequantizeLinear", bname + "/dq", {bname, bname + "_scale", bname + "_zero"},
-                                    bname + "/dq_output", 0));
-      }
-      conv->set_input(2, bname + "/dq_output");
+      conv->set_input(2, dequantized(b.name() + "/veil_int32/" + conv->input(0), onnx::TensorProto::INT32, b32,
+                                     {int64_t(channels)}, b_scale));
     }
   }
 

@@ -10,6 +10,11 @@
 
 namespace veil {
 
+// The values of an 8-bit or float initializer, as floats. Throws
+// veil::Error, naming `what`, for another type or a wrong size. (Defined in
+// onnx_graph.cpp, which reads the 8-bit weights of quantised files.)
+std::vector<float> tensor_values(const onnx::TensorProto& t, const std::string& what);
+
 // The activations whose ranges the rewrite may need: the input and the
 // output of every convolution it can quantise (a table holds them all, so
 // that which convolutions stay float is decided when loading).
