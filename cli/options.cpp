@@ -86,9 +86,10 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->delimiter(',')
       ->default_str(fmt::format("{}", fmt::join(DetectionOptions{}.plate_models, ",")));
   app.add_option("--precision", a.precision,
-                 "float, or int8: the models Veil holds int8 calibration for (YOLOv8 plates, RetinaFace) run in "
-                 "8-bit integers, faster (default: the profile's)")
-      ->check(CLI::IsMember({"float", "int8"}));
+                 "int8: the models Veil holds int8 calibration for (YOLOv8 plates, RetinaFace) run in 8-bit "
+                 "integers, faster; auto: only those where int8 keeps recall (YOLOv8); float: none "
+                 "(default: the profile's)")
+      ->check(CLI::IsMember({"float", "auto", "int8"}));
   app.add_flag("--allow-noncommercial", a.allow_noncommercial,
                "allow models whose licence forbids commercial use (their licence is printed on every run)");
   app.add_option("--context", a.context,
@@ -191,7 +192,7 @@ AnonymizeOptions anonymize_options(const AnonymizeArgs& a) {
   o.detection.threads = a.threads;
   o.storage.force_path_style = a.s3_path_style;
   if (a.sweep) o.sweep_frames = *a.sweep;
-  if (!a.precision.empty()) o.detection.precision = a.precision == "int8" ? Precision::kInt8 : Precision::kFloat;
+  if (!a.precision.empty()) o.detection.precision = parse_precision(a.precision);
   if (a.no_tracking) {
     o.tracking.reset();
   } else {

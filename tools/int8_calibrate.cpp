@@ -32,10 +32,13 @@ int main(int argc, char** argv) {
   std::string model, out;
   std::vector<std::string> image_dirs;
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  bool by_default = false;
   app.add_option("--model", model, "manifest name of the model")->required();
   app.add_option("--images", image_dirs, "folders of JPEG/PNG images (searched recursively)")->required();
   app.add_option("--out", out, "the table to write")->required();
   app.add_option("--threads", threads, "images measured at once")->check(CLI::Range(1, 256));
+  app.add_flag("--by-default", by_default,
+               "mark the table for use by default (--precision auto): only once int8 was measured to keep recall");
   CLI11_PARSE(app, argc, argv);
   try {
     const veil::ModelEntry& entry = veil::ModelManifest::builtin().find(model);
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
     table.source = std::to_string(images.size()) + " images under";
     for (const std::string& dir : image_dirs) table.source += " " + fs::path(dir).filename().string();
     table.ranges = recorder.ranges();
+    table.by_default = by_default;
     std::ofstream o(out);
     o << table.to_json().dump(1) << "\n";
     if (!o.flush()) throw veil::Error("cannot write " + out);

@@ -106,10 +106,11 @@ struct DetectorOptions {
   std::vector<std::string> plate_models;
   // Models whose licence forbids commercial use are refused without it.
   bool allow_noncommercial = false;
-  // "float", or "int8": models Veil holds int8 calibration for (YOLOv8
-  // plates, RetinaFace) run in 8-bit integers, faster, for slightly less
-  // recall (docs/speed.md, "int8").
-  std::string precision = "float";
+  // "auto": the models whose int8 keeps recall (YOLOv8 plates) run in
+  // 8-bit integers; "int8": every model Veil holds int8 calibration for
+  // (also RetinaFace), faster, for slightly less recall; "float": none
+  // (docs/speed.md, "int8").
+  std::string precision = "auto";
   // Worker threads for one detector's passes; 0: one per core.
   int threads = 0;
   // Where the model files are: a folder of them (VEIL_MODEL_DIR when

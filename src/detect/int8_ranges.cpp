@@ -13,7 +13,8 @@ extern const char* const kInt8TablesJson;
 nlohmann::json ActivationRanges::to_json() const {
   nlohmann::json r = nlohmann::json::object();
   for (const auto& [tensor, range] : ranges) r[tensor] = {range.first, range.second};
-  return {{"model", model}, {"sha256", sha256}, {"source", source}, {"method", "min-max"}, {"ranges", r}};
+  return {{"model", model},   {"sha256", sha256}, {"source", source},
+          {"by_default", by_default}, {"method", "min-max"}, {"ranges", r}};
 }
 
 ActivationRanges ActivationRanges::from_json(const nlohmann::json& j) {
@@ -22,6 +23,7 @@ ActivationRanges ActivationRanges::from_json(const nlohmann::json& j) {
     t.model = j.at("model").get<std::string>();
     t.sha256 = j.at("sha256").get<std::string>();
     t.source = j.value("source", "");
+    t.by_default = j.value("by_default", false);
     for (const auto& [tensor, range] : j.at("ranges").items()) {
       const float lo = range.at(0).get<float>(), hi = range.at(1).get<float>();
       if (!(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi)) {

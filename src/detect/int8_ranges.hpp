@@ -20,6 +20,9 @@ struct ActivationRanges {
   std::string model;   // manifest name
   std::string sha256;  // of the model file measured
   std::string source;  // what it was measured on, in words
+  // Whether int8 is used for this model by default (Precision::kAuto):
+  // set where recall in int8 was measured to equal float's.
+  bool by_default = false;
   // Tensor name -> (lowest, highest) value seen.
   std::map<std::string, std::pair<float, float>> ranges;
 

@@ -65,6 +65,13 @@ onnx::NodeProto node(const std::string& op, const std::string& name, std::vector
   return n;
 }
 
+// Weights use 7 bits of the 8 (-63..63). On x86 CPUs without VNNI, ONNX
+// Runtime multiplies uint8 by int8 with VPMADDUBSW, which adds two
+// products in 16 bits and saturates past 32767: 255 * 127 * 2 can, while
+// 255 * 63 * 2 cannot. With 7 bits the integer sums are exact on every CPU,
+// as on the one recall was measured on (which has VNNI); ONNX Runtime's
+// quantisation tool calls this reduce_range.
+constexpr long kWeightLimit = 63;
 }  // namespace
 
 std::vector<std::string> int8_activations(const onnx::GraphProto& graph) {
@@ -146,9 +153,10 @@ void quantize_convs(onnx::GraphProto* graph, const ActivationRanges& table, int 
     for (size_t c = 0; c < channels; ++c) {
       float largest = 0.f;
       for (size_t k = 0; k < per_channel; ++k) largest = std::max(largest, std::abs(wf[c * per_channel + k]));
-      w_scale[c] = largest > 0.f ? largest / 127.f : 1.f;
+      w_scale[c] = largest > 0.f ? largest / float(kWeightLimit) : 1.f;
       for (size_t k = 0; k < per_channel; ++k) {
-        w8[c * per_channel + k] = int8_t(std::clamp(std::lround(wf[c * per_channel + k] / w_scale[c]), -127L, 127L));
+        w8[c * per_channel + k] =
+            int8_t(std::clamp(std::lround(wf[c * per_channel + k] / w_scale[c]), -kWeightLimit, kWeightLimit));
       }
     }
     conv->set_input(1, dequantized(w.name() + "/veil_int8", onnx::TensorProto::INT8, w8,

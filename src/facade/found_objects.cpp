@@ -65,10 +65,11 @@ DetectionOptions detection_options(const DetectorOptions& o) {
   if (!o.face_models.empty()) d.face_models = o.face_models;
   if (!o.plate_models.empty()) d.plate_models = o.plate_models;
   d.allow_noncommercial = o.allow_noncommercial;
-  if (o.precision != "float" && o.precision != "int8") {
-    throw Error("precision: unknown '" + o.precision + "' (expected float or int8)");
+  try {
+    d.precision = parse_precision(o.precision);
+  } catch (const Error&) {
+    throw Error("precision: unknown '" + o.precision + "' (expected float, auto or int8)");
   }
-  d.precision = o.precision == "int8" ? Precision::kInt8 : Precision::kFloat;
   d.threads = o.threads;
   return d;
 }

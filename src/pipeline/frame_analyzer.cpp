@@ -104,6 +104,13 @@ std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
   return chosen;
 }
 
+Precision parse_precision(std::string_view name) {
+  if (name == "float") return Precision::kFloat;
+  if (name == "auto") return Precision::kAuto;
+  if (name == "int8") return Precision::kInt8;
+  throw Error("unknown precision '" + std::string(name) + "' (expected float, auto or int8)");
+}
+
 DetectorFactory model_detectors(const DetectionOptions& options, const ModelStore& store) {
   struct Chosen {
     std::string name;
@@ -114,9 +121,13 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
   std::vector<Chosen> chosen;
   for (const ModelEntry& e : lineup_models(options)) {
     if (!e.commercial_use) spdlog::warn("model {} is licensed for non-commercial use only: {}", e.name, e.license);
-    // int8 where the model file has a table; float elsewhere.
+    // int8 where the model file has a table (under kAuto, one marked for
+    // use by default); float elsewhere.
     ModelPrecision precision;
-    if (options.precision == Precision::kInt8) precision.int8 = builtin_int8_ranges(e.sha256);
+    const ActivationRanges* table = builtin_int8_ranges(e.sha256);
+    if (table && (options.precision == Precision::kInt8 || (options.precision == Precision::kAuto && table->by_default))) {
+      precision.int8 = table;
+    }
     chosen.push_back({e.name, store.resolve(e).path, &families().at(e.family), precision});
   }
   return [options, chosen] {

@@ -36,6 +36,8 @@ void apply_profile(Profile profile, AnonymizeOptions& options) {
     options.detection.precision = Precision::kInt8;
     options.sweep_frames = 12;
   } else if (profile == Profile::kThorough) {
+    // Every pass on every frame, every network in float.
+    options.detection.precision = Precision::kFloat;
     options.sweep_frames = 1;
   }
 }

@@ -31,6 +31,7 @@ TEST(Profile, EachSetsItsLineUpAndSweep) {
   EXPECT_EQ(o.detection.precision, Precision::kFloat);
   apply_profile(Profile::kDefault, o);
   EXPECT_EQ(o.sweep_frames, AnonymizeOptions{}.sweep_frames);
+  EXPECT_EQ(o.detection.precision, Precision::kAuto);
   EXPECT_EQ(o.detection.face_models.size(), 2u);
 }
 

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,7 +28,14 @@ namespace veil {
 // How the networks compute. kInt8 runs a model in 8-bit integers where Veil
 // holds its calibration (models/int8/: YOLOv8's plate detector and
 // RetinaFace, where int8 pays; the others, slower in int8, stay float).
-enum class Precision { kFloat, kInt8 };
+// kAuto runs in int8 only the models whose table is marked `by_default`:
+// those measured to keep their recall in int8 (YOLOv8's plate detector:
+// plates-dev and the far dashcam plates unchanged; RetinaFace in int8
+// hides two fewer faces of 20 px and more on faces-dev, so it stays float).
+enum class Precision { kFloat, kAuto, kInt8 };
+
+// "float", "auto" or "int8". Throws veil::Error for any other name.
+Precision parse_precision(std::string_view name);
 
 struct DetectionOptions {
   std::set<ObjectClass> targets{ObjectClass::kFace, ObjectClass::kPlate};
@@ -41,7 +49,7 @@ struct DetectionOptions {
   std::vector<std::string> face_models{"yunet-face", "retinaface-face"};
   std::vector<std::string> plate_models{"hyperlpr3-plate-320", "yolov8-plate"};
   bool allow_noncommercial = false;
-  Precision precision = Precision::kFloat;
+  Precision precision = Precision::kAuto;
   // Scene context: the model (manifest name) that finds people and
   // vehicles, and what is done with them (see scene_context.hpp). Context
   // boxes come out of the analyzer after the faces and plates, with class
