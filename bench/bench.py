@@ -77,7 +77,7 @@ def main():
     ap.add_argument("--sizes", default="540p,720p,1080p")
     ap.add_argument("--presets", default="veryfast:20,medium:18", help="x264 PRESET:CRF pairs, comma-separated")
     ap.add_argument("--profile", default="default", help="veil's --profile: fast, default or thorough")
-    ap.add_argument("--precision", help="veil's --precision: float or int8 (default: the profile's)")
+    ap.add_argument("--precision", help="veil's --precision: float, auto or int8 (default: the profile's)")
     ap.add_argument("--max-ratio", type=float, help="default: 6 (3.5 for --profile fast, at 1080p only)")
     ap.add_argument("--max-1080p-mib", type=float, default=600)
     ap.add_argument("--min-faces", type=float, default=97.5, help="faces-dev percent hidden")
