@@ -3,7 +3,6 @@
 #include "veil/core/error.hpp"
 
 #include <cmath>
-#include <cstdlib>  // SCRATCH
 
 namespace veil {
 
@@ -55,8 +54,6 @@ FaceOptions RetinaFaceDetector::default_options() {
   // Sweeping its native pass instead, uncapped, cost as much and leaked on
   // a zoom clip (docs/speed.md).
   o.max_pass_pixels = 1280.0 * 768;
-  if (const char* e = std::getenv("VEIL_SCRATCH_RF_SHRINK")) o.shrink_above_pixels = std::atof(e);  // SCRATCH
-  if (const char* e = std::getenv("VEIL_SCRATCH_RF_EVERY")) o.every_frame_pixels = std::atof(e);  // SCRATCH
   return o;
 }
 
