@@ -78,10 +78,15 @@ struct FaceOptions {
   // with its input (YuNet held ~300 MB on a 1920x1088 input). Tiles of
   // about 960x544 took YuNet alone at 1080p from 728 to 577 MiB, no slower;
   // at 960x540 the 2x pass (1920x1080) stays whole: six such tiles took
-  // 20% longer there (docs/speed.md).
+  // 20% longer there (docs/speed.md). The overlap is what the tiles cost
+  // beyond the frame (20 tiles of 480x366 frame pixels for a 1080p frame
+  // with 96, 1.7x the 2x frame's pixels); 64 hid the same (frame, face)
+  // pairs with as few flicker leaks as 96 on the synthetic pan and zoom
+  // clips at 720p and 1080p, for 16-23% less time in these tiles; larger
+  // faces are the every-frame pass's and the focus windows'.
   double tile_above_pixels = 1920.0 * 1088;
   double tile_pixels = 960.0 * 544;
-  int tile_overlap = 96;
+  int tile_overlap = 64;
 };
 
 class FaceDetector : public Detector {

@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace veil {
@@ -109,6 +110,9 @@ TEST_P(PlateTest, BadOptionsThrow) {
   o = PlateOptions{};
   o.tile_overlap = 1.f;
   EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
+  o = PlateOptions{};
+  o.tile_overlap_rows = -0.1f;
+  EXPECT_THROW(HyperLprPlateDetector(model(), o), Error);
 }
 
 TEST_P(PlateTest, WithoutWholeFramePassesOnlyTilesRun) {
@@ -186,6 +190,33 @@ TEST_P(PlateTest, TilesCoverTheFrame) {
   }
   // A frame that fits the input is not tiled.
   EXPECT_EQ(det.plan({GetParam(), GetParam() / 2}).size(), o.frame_fits.size());
+}
+
+// Plates are wider than tall: rows of tiles overlap by half as much as
+// columns, so that a 1080p frame takes 4 rows of 320 px tiles, not 5.
+TEST_P(PlateTest, RowsOfTilesOverlapLessThanColumns) {
+  PlateOptions o;
+  HyperLprPlateDetector det(model(), o);
+  const int side = GetParam();
+  std::set<int> xs, ys;
+  for (const DetectorPass& p : det.plan(cv::Size(1920, 1080))) {
+    if (p.scale != o.tile_scale || p.region.size() != cv::Size(side, side)) continue;
+    xs.insert(p.region.x);
+    ys.insert(p.region.y);
+  }
+  ASSERT_GE(xs.size(), 2u);
+  ASSERT_GE(ys.size(), 2u);
+  auto least_overlap = [side](const std::set<int>& starts) {
+    int least = side;
+    for (auto a = starts.begin(), b = std::next(a); b != starts.end(); ++a, ++b) least = std::min(least, side - (*b - *a));
+    return least;
+  };
+  EXPECT_GE(least_overlap(xs), o.tile_overlap * side);
+  EXPECT_GE(least_overlap(ys), o.tile_overlap_rows * side);
+  if (side == 320) {  // 5 rows with the columns' overlap
+    EXPECT_LT(least_overlap(ys), o.tile_overlap * side);
+    EXPECT_EQ(ys.size(), 4u);
+  }
 }
 
 // On a fixed spread of plates-dev photos (every 10th), the labelled plate is

@@ -33,8 +33,9 @@ TiledPlateDetector::TiledPlateDetector(const std::filesystem::path& model_file, 
     if (!(f > 0.f && f <= 1.f)) throw Error("plate detector: frame_fits must be in (0, 1]");
   }
   if (!(options_.tile_scale > 0.f)) throw Error("plate detector: tile_scale must be positive");
-  if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f)) {
-    throw Error("plate detector: tile_overlap must be in [0, 1)");
+  if (!(options_.tile_overlap >= 0.f && options_.tile_overlap < 1.f) ||
+      !(options_.tile_overlap_rows >= 0.f && options_.tile_overlap_rows < 1.f)) {
+    throw Error("plate detector: tile_overlap and tile_overlap_rows must be in [0, 1)");
   }
   GraphEdit precise = edit;
   precise.int8 = options_.precision.int8;
@@ -67,7 +68,7 @@ std::vector<DetectorPass> TiledPlateDetector::plan(cv::Size frame) const {
     if (options_.tile_above <= 0.f || shrink <= options_.tile_above) return out;
   }
   int side = int(std::lround(size_ / options_.tile_scale));
-  for (int y : tile_starts(frame.height, side, options_.tile_overlap)) {
+  for (int y : tile_starts(frame.height, side, options_.tile_overlap_rows)) {
     for (int x : tile_starts(frame.width, side, options_.tile_overlap)) {
       out.push_back({cv::Rect(x, y, side, side) & whole, options_.tile_scale, false});
     }
