@@ -205,6 +205,9 @@ TEST(OnnxRuntime, FindsWhatCvDnnFound) {
   PlateOptions plate_options;
   plate_options.max_aspect = plate_options.max_frame_width = plate_options.max_frame_height = 1e6f;
   plate_options.min_inside = 0.f;
+  // and that time's tiles (rows of plate tiles overlapped as columns do).
+  face_options.tile_overlap = 96;
+  plate_options.tile_overlap_rows = plate_options.tile_overlap;
   YuNetFaceDetector face(yunet_file(), face_options);
   HyperLprPlateDetector plate(plate_file(), plate_options);
   std::ifstream in(fs::path(VEIL_SOURCE_DIR) / "src" / "detect" / "testdata" / "cvdnn_detections.jsonl");
