@@ -50,8 +50,8 @@ class Detector:
     Options: targets=("face", "plate"), face_threshold, plate_threshold,
     face_models, plate_models (names from `veil models`; default line-up when
     None), allow_noncommercial=False, precision="auto" (int8 where it keeps
-    recall; "int8": faster, for slightly less recall; "float"), threads=0 (one per core),
-    model_dir (default $VEIL_MODEL_DIR, else the cache), offline=False.
+    recall; "int8": faster, for slightly less recall; "float"), threads=0
+    (one per core), model_dir (default $VEIL_MODEL_DIR, else the cache), offline=False.
     """
 
     def __init__(self, **options: Any) -> None:

@@ -13,7 +13,7 @@ extern const char* const kInt8TablesJson;
 nlohmann::json ActivationRanges::to_json() const {
   nlohmann::json r = nlohmann::json::object();
   for (const auto& [tensor, range] : ranges) r[tensor] = {range.first, range.second};
-  return {{"model", model},   {"sha256", sha256}, {"source", source},
+  return {{"model", model},           {"sha256", sha256},    {"source", source},
           {"by_default", by_default}, {"method", "min-max"}, {"ranges", r}};
 }
 

@@ -79,10 +79,12 @@ struct PlateOptions {
   // The same between rows of tiles: plates are wider than tall (1.25-3x on
   // plates-dev), so a plate cut by a tile's top or bottom edge is whole in
   // the next row with half the overlap; one a row overlap cannot hold is
-  // large enough for the whole-frame pass. At 1080p: 4 rows of tiles
-  // instead of 5 (32 tiles, not 40, per sweep); plates-dev, and the same
-  // photos scaled 1.5x (43 of them 1920x1080), hid the same plates
-  // (docs/speed.md). Rows of 720p frames are the same either way.
+  // large enough for HyperLPR3's whole-frame pass on every frame (YOLOv8
+  // alone, weak on large plates, misses a few more of them). At 1080p: 4
+  // rows of tiles instead of 5 (32 tiles, not 40, per sweep); with the
+  // line-up, plates-dev and the same photos scaled 1.5x (43 of them
+  // 1920x1080) hid the same plates (docs/speed.md). Rows of 720p frames
+  // are the same either way.
   float tile_overlap_rows = 0.125f;
   // focus(): a plate expected to span fewer than this many network pixels
   // in the first whole-frame pass (too small for it) gets a tile of its
