@@ -89,7 +89,7 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
                  "int8: the models Veil holds int8 calibration for (YOLOv8 plates, RetinaFace) run in 8-bit "
                  "integers, faster; auto: only those where int8 keeps recall (YOLOv8); float: none "
                  "(default: the profile's)")
-      ->check(CLI::IsMember({"float", "auto", "int8"}));
+      ->check(CLI::IsMember(precision_names()));
   app.add_flag("--allow-noncommercial", a.allow_noncommercial,
                "allow models whose licence forbids commercial use (their licence is printed on every run)");
   app.add_option("--context", a.context,

@@ -60,6 +60,7 @@ TEST(Int8Tables, OnlyYolov8IsInt8ByDefault) {
   EXPECT_TRUE(table_of("yolov8-plate").by_default);
   EXPECT_FALSE(table_of("retinaface-face").by_default);
   EXPECT_EQ(parse_precision("auto"), Precision::kAuto);
+  for (const std::string& name : precision_names()) EXPECT_NO_THROW(parse_precision(name)) << name;
   EXPECT_EQ(DetectionOptions{}.precision, Precision::kAuto);
   EXPECT_THROW(parse_precision("int4"), Error);
 }

@@ -104,6 +104,8 @@ std::vector<ModelEntry> lineup_models(const DetectionOptions& options) {
   return chosen;
 }
 
+std::vector<std::string> precision_names() { return {"float", "auto", "int8"}; }
+
 Precision parse_precision(std::string_view name) {
   if (name == "float") return Precision::kFloat;
   if (name == "auto") return Precision::kAuto;

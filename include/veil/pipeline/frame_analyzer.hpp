@@ -36,6 +36,8 @@ enum class Precision { kFloat, kAuto, kInt8 };
 
 // "float", "auto" or "int8". Throws veil::Error for any other name.
 Precision parse_precision(std::string_view name);
+// The names parse_precision() takes.
+std::vector<std::string> precision_names();
 
 struct DetectionOptions {
   std::set<ObjectClass> targets{ObjectClass::kFace, ObjectClass::kPlate};
