@@ -33,8 +33,7 @@ std::vector<float> FaceDetector::pass_scales(cv::Size frame) const {
   const double pixels = double(frame.width) * frame.height;
   // A frame larger than every_frame_pixels: its every-frame pass shrinks,
   // and the largest scale alone looks for the small faces.
-  if (options_.every_frame_pixels > 0 &&
-      pixels * scales.front() * scales.front() > std::max(options_.shrink_above_pixels, options_.every_frame_pixels)) {
+  if (options_.every_frame_pixels > 0 && pixels * scales.front() * scales.front() > options_.every_frame_pixels) {
     const float every = float(std::sqrt(options_.every_frame_pixels / pixels));
     std::vector<float> ladder{every};
     if (scales.back() > scales.front()) ladder.push_back(scales.back());
@@ -94,7 +93,7 @@ std::vector<DetectorPass> FaceDetector::focus(cv::Size frame, const Detections& 
   for (const cv::Rect& window : windows_around(frame, small, options_.focus_window, 4.f)) {
     out.push_back({window, scales.back(), true});
   }
-  // Where the every-frame pass is shrunk (1080p: 0.5x), faces too large for
+  // Where the every-frame pass is shrunk (1080p: 0.4x), faces too large for
   // those windows but under focus_below in that pass's network pixels get
   // a window of their own at native scale, as large in proportion.
   const float every = scales.front();

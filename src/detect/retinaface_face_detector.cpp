@@ -49,8 +49,10 @@ FaceOptions RetinaFaceDetector::default_options() {
   FaceOptions o;
   // It costs about twice YuNet's time per pixel, so each of its passes is
   // capped at about a megapixel: 2x up to about 640x384 (every faces-dev
-  // photo is smaller), 1.38x at 960x540, only the native pass at 1280x720,
-  // 0.69x at 1080p, where YuNet's 2x tiles look for the smallest faces.
+  // photo but two is smaller), 1.38x at 960x540, 1.03x at 1280x720, 0.69x
+  // at 1080p, where YuNet's 2x tiles look for the smallest faces. On
+  // frames above 768x432 that pass is swept, beside a smaller pass on
+  // every frame (FaceOptions::every_frame_pixels).
   // Sweeping its native pass instead, uncapped, cost as much and leaked on
   // a zoom clip (docs/speed.md).
   o.max_pass_pixels = 1280.0 * 768;
