@@ -85,6 +85,7 @@ json options_json(const AnonymizeOptions& o) {
           {"face_mask_scale", tidy(r.face_mask_scale)},
           {"plate_mask_scale", tidy(r.plate_mask_scale)},
           {"small_face_extra", tidy(r.small_face_extra)},
+          {"min_face_mask_height", tidy(r.min_face_mask_height)},
           {"block_size", r.block_size}};
 }
 

@@ -79,6 +79,7 @@ MaskGeometry shape_for(const Detection& d, const RedactOptions& o) {
   if (!plate && d.box.height < o.small_face_height) {
     float t = std::min(1.f, (o.small_face_height - d.box.height) / (o.small_face_height - 10.f));
     s += o.small_face_extra * t;
+    if (d.box.height > 0.f) s = std::max(s, o.min_face_mask_height / d.box.height);
   }
   MaskShape shape = o.shape;
   if (shape == MaskShape::kAuto) shape = (plate && d.corners.size() == 4) ? MaskShape::kBox : MaskShape::kEllipse;

@@ -31,6 +31,11 @@ struct RedactOptions {
   // up to small_face_extra more scale (linearly, full extra at 10 px).
   float small_face_height = 32.f;
   float small_face_extra = 0.3f;
+  // And a face's hidden area is at least this tall (width in proportion):
+  // the tiniest boxes, a tracker's prediction from a few pixels' sighting,
+  // are off by as many pixels as they are wide, and Veil promises faces of
+  // 10 px and more.
+  float min_face_mask_height = 16.f;
   cv::Scalar fill_color{0, 0, 0};  // BGR
   // Pixelate block size in pixels; 0 = scale with the object (at most
   // kMaxBlocksAcross blocks across it, so a large face is as coarse as a small one).
