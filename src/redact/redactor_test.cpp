@@ -61,6 +61,22 @@ TEST(Redactor, FillPaintsExactlyTheScaledEllipse) {
   expect_outside_unchanged(before, img, mask);
 }
 
+// The tiniest face boxes (a prediction from a few pixels' sighting) hide at
+// least min_face_mask_height, centred on the box, in the box's proportions;
+// a 20 px box grows by its scale alone.
+TEST(Redactor, TinyFaceBoxesHideAtLeastTheMinimumHeight) {
+  cv::Mat img = street_photo();
+  RedactOptions o;
+  Redactor r(o);
+  cv::Rect bounds = cv::boundingRect(mask_for(r, img, face_at({200, 100, 6, 8})));
+  EXPECT_NEAR(bounds.height, o.min_face_mask_height, 1.5);
+  EXPECT_NEAR(bounds.width, 6 * o.min_face_mask_height / 8, 1.5);
+  EXPECT_NEAR(bounds.y + bounds.height / 2.0, 104, 1);
+  const float twenty_scale = o.face_mask_scale + o.small_face_extra * (o.small_face_height - 20) / (o.small_face_height - 10);
+  bounds = cv::boundingRect(mask_for(r, img, face_at({200, 100, 16, 20})));
+  EXPECT_NEAR(bounds.height, 20 * twenty_scale, 2);  // (ellipses rasterize a pixel wider)
+}
+
 TEST(Redactor, BlurKeepsNoMoreDetailThanAFewCellsAcrossAtAnySize) {
   for (float side : {12.f, 40.f, 160.f}) {
     cv::Mat img = street_photo(), before = img.clone();
