@@ -20,9 +20,17 @@ constexpr int kStrides[] = {8, 16, 32};
 constexpr int kPersonClass = 0;
 constexpr int kVehicleClasses[] = {2, 3, 5, 7};  // car, motorcycle, bus, truck
 
-int64_t anchors_for(int size) {
+constexpr int kLargestStride = 32;
+
+// A scaled image's network input: its size rounded up to the largest stride.
+cv::Size network_input(cv::Size scaled) {
+  auto up = [](int n) { return (n + kLargestStride - 1) / kLargestStride * kLargestStride; };
+  return {up(scaled.width), up(scaled.height)};
+}
+
+int64_t anchors_for(cv::Size input) {
   int64_t n = 0;
-  for (int s : kStrides) n += int64_t(size / s) * (size / s);
+  for (int s : kStrides) n += int64_t(input.width / s) * (input.height / s);
   return n;
 }
 
@@ -30,14 +38,24 @@ int64_t anchors_for(int size) {
 
 SceneContextDetector::SceneContextDetector(const std::filesystem::path& model_file, const ContextOptions& options)
     : options_(options), what_("context model " + model_file.string()) {
-  session_ = std::make_unique<OnnxSession>(read_model_bytes(model_file.string(), "context model"), what_);
-  const std::vector<int64_t>& in = session_->input_shape();
-  if (in.size() != 4 || in[2] <= 0 || in[2] != in[3]) throw Error(what_ + " does not take a square image");
-  size_ = int(in[2]);
+  const std::vector<uint8_t> bytes = read_model_bytes(model_file.string(), "context model");
+  {
+    // The size it was exported at is the long side it sees.
+    OnnxSession exported(bytes, what_);
+    const std::vector<int64_t>& in = exported.input_shape();
+    if (in.size() != 4 || in[2] <= 0 || in[2] != in[3] || in[2] % kLargestStride != 0) {
+      throw Error(what_ + " does not take a square image");
+    }
+    size_ = int(in[2]);
+  }
+  // YOLOX is fully convolutional: freed, it takes a frame's own shape
+  // (416x256 for 16:9) instead of a square with a third of it padding.
+  session_ = std::make_unique<OnnxSession>(bytes, what_, GraphEdit{/*free_image_size=*/true, {}});
   // A model of another kind fails now, not mid-video.
-  InputTensor blank{std::vector<float>(size_t(3) * size_ * size_, 114.f), {1, 3, size_, size_}};
+  const cv::Size input = network_input({size_, size_ * 9 / 16});
+  InputTensor blank{std::vector<float>(size_t(3) * input.area(), 114.f), {1, 3, input.height, input.width}};
   const std::vector<int64_t> shape = session_->run(blank, {session_->output_names().at(0)})[0].shape;
-  if (shape.size() != 3 || shape[1] != anchors_for(size_) || shape[2] != kRow) {
+  if (shape.size() != 3 || shape[1] != anchors_for(input) || shape[2] != kRow) {
     throw Error(what_ + " is not a YOLOX detector of the 80 COCO classes");
   }
 }
@@ -53,10 +71,11 @@ Detections SceneContextDetector::run(const cv::Mat& input, const DetectorPass& p
   const int w = std::clamp(int(std::lround(region.width * r)), 1, size_);
   const int h = std::clamp(int(std::lround(region.height * r)), 1, size_);
   const float rx = float(w) / float(region.width), ry = float(h) / float(region.height);
+  const cv::Size network = network_input({w, h});
   thread_local InputTensor tensor;
   try {
     // As YOLOX was trained: BGR 0-255, the image at the top left, grey 114 around it.
-    cv::Mat boxed(size_, size_, CV_8UC3, cv::Scalar::all(114));
+    cv::Mat boxed(network, CV_8UC3, cv::Scalar::all(114));
     cv::resize(bgr(region), boxed(cv::Rect(0, 0, w, h)), cv::Size(w, h), 0, 0,
                r < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
     image_tensor(boxed, boxed.size(), 1.f, /*swap_rb=*/false, &tensor);
@@ -65,16 +84,16 @@ Detections SceneContextDetector::run(const cv::Mat& input, const DetectorPass& p
   }
   OnnxSession::Outputs outs = session_->run(tensor, {session_->output_names().at(0)});
   const TensorView pred = outs[0];
-  if (pred.shape.size() != 3 || pred.shape[1] != anchors_for(size_) || pred.shape[2] != kRow) {
+  if (pred.shape.size() != 3 || pred.shape[1] != anchors_for(network) || pred.shape[2] != kRow) {
     throw Error(what_ + ": unexpected output shape");
   }
   const cv::Rect2f frame(0.f, 0.f, float(bgr.cols), float(bgr.rows));
   Detections found;
   const float* row = pred.data;
   for (int stride : kStrides) {
-    const int cells = size_ / stride;
-    for (int gy = 0; gy < cells; ++gy) {
-      for (int gx = 0; gx < cells; ++gx, row += kRow) {
+    const int rows = network.height / stride, cols = network.width / stride;
+    for (int gy = 0; gy < rows; ++gy) {
+      for (int gx = 0; gx < cols; ++gx, row += kRow) {
         const float objectness = row[4];
         if (objectness < options_.score_threshold) continue;  // no class can reach it
         float vehicle = 0.f;

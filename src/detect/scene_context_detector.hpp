@@ -28,8 +28,9 @@ class SceneContextDetector : public Detector {
   // People are the first class; each detection says which it is.
   ObjectClass object_class() const override { return ObjectClass::kPerson; }
   std::string name() const override { return "yolox-nano"; }
-  // One pass over the whole frame, letterboxed into the network input, on
-  // every frame.
+  // One pass over the whole frame on every frame, its long side scaled to
+  // the size the model was exported at, the short side padded to a
+  // multiple of 32.
   std::vector<DetectorPass> plan(cv::Size frame) const override;
   // Boxes of class kPerson and kVehicle (COCO car, motorcycle, bus, truck).
   Detections run(const cv::Mat& bgr, const DetectorPass& pass) override;
@@ -38,7 +39,7 @@ class SceneContextDetector : public Detector {
  private:
   ContextOptions options_;
   std::string what_;
-  int size_ = 416;
+  int size_ = 416;  // the long side of the network input
   std::unique_ptr<OnnxSession> session_;
 };
 

@@ -1,6 +1,8 @@
 // YOLOX-nano as Veil's scene context, with the real model on real footage.
 #include "detect/scene_context_detector.hpp"
 
+#include "detect/nms.hpp"
+
 #include "veil/core/error.hpp"
 #include "veil/io/frame_source.hpp"
 #include "veil/io/media_io.hpp"
@@ -8,6 +10,7 @@
 #include "test_paths.hpp"
 
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 namespace veil {
@@ -51,6 +54,23 @@ TEST(SceneContext, FindsTheCarsAheadAndNoPersonOnTheHighway) {
     EXPECT_LE(d.box.br().x, float(f.cols));
     EXPECT_LE(d.box.br().y, float(f.rows));
   }
+}
+
+// The network takes the frame's own shape, rounded up to 32 px (416x256 for
+// the 16:9 frame above): a tall crop of the same frame (380x720, so
+// 224x416) finds the white car where it is in the crop.
+TEST(SceneContext, ATallFrameFindsTheCarWhereItIs) {
+  SceneContextDetector det(model_file());
+  const cv::Mat f = frame_of("CarND-Vehicle-Detection_test_video.mp4", 0);
+  ASSERT_FALSE(f.empty());
+  const cv::Rect crop(900, 0, 380, 720);
+  const Detections found = det.detect(f(crop).clone());
+  const cv::Rect2f car(1000 - crop.x, 407, 195, 95);
+  float best = 0.f;
+  for (const Detection& d : found) {
+    if (d.cls == ObjectClass::kVehicle && d.score >= 0.5f) best = std::max(best, iou(car, d.box));
+  }
+  EXPECT_GT(best, 0.6f);
 }
 
 // A faces-dev crowd: most annotated faces lie in a person box.
