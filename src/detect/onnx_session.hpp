@@ -106,26 +106,43 @@ class OnnxSession {
   // The model's output names, and its first input's shape (-1 where free).
   const std::vector<std::string>& output_names() const { return output_names_; }
   const std::vector<int64_t>& input_shape() const { return input_shape_; }
+  // The first input's shape as the file has it, before free_image_size.
+  const std::vector<int64_t>& exported_input_shape() const { return exported_input_shape_; }
 
  private:
   std::string what_;
   OrtSession* session_ = nullptr;
   std::string input_name_;
   std::vector<int64_t> input_shape_;
+  std::vector<int64_t> exported_input_shape_;
   std::vector<std::string> output_names_;
   // Calibration: the activations fed to `record_` after each run.
   RangeRecorder* record_ = nullptr;
   std::vector<std::string> recorded_;
 };
 
+// Creates ONNX Runtime's one environment for the process, with its usage
+// telemetry off (the first session would otherwise). It sets the
+// ORT_DISABLE_TELEMETRY environment variable: call it before starting
+// threads that may read the environment. Throws veil::Error.
+void start_onnx_runtime();
+
 // The model's bytes; `kind` names it in errors ("face model"). Throws veil::Error.
 std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind);
+
+// What edited_model() learnt of the model while editing it.
+struct EditNotes {
+  // With edit.record: the activations made outputs.
+  std::vector<std::string> recorded;
+  // With edit.free_image_size: the image input's shape as exported (-1
+  // where the file leaves a dimension free).
+  std::vector<int64_t> exported_input;
+};
 
 // The edited model, serialised. Throws veil::Error when `model` is not an
 // ONNX model, has no 4-D first input to free, lacks an output to keep, or
 // holds a quantised convolution of another pattern, or int8 lacks a range.
-// With `edit.record`, `recorded` gets the activations made outputs.
 std::string edited_model(const std::vector<uint8_t>& model, const GraphEdit& edit, const std::string& what,
-                         std::vector<std::string>* recorded = nullptr);
+                         EditNotes* notes = nullptr);
 
 }  // namespace veil

@@ -38,19 +38,16 @@ int64_t anchors_for(cv::Size input) {
 
 SceneContextDetector::SceneContextDetector(const std::filesystem::path& model_file, const ContextOptions& options)
     : options_(options), what_("context model " + model_file.string()) {
-  const std::vector<uint8_t> bytes = read_model_bytes(model_file.string(), "context model");
-  {
-    // The size it was exported at is the long side it sees.
-    OnnxSession exported(bytes, what_);
-    const std::vector<int64_t>& in = exported.input_shape();
-    if (in.size() != 4 || in[2] <= 0 || in[2] != in[3] || in[2] % kLargestStride != 0) {
-      throw Error(what_ + " does not take a square image");
-    }
-    size_ = int(in[2]);
-  }
   // YOLOX is fully convolutional: freed, it takes a frame's own shape
   // (416x256 for 16:9) instead of a square with a third of it padding.
-  session_ = std::make_unique<OnnxSession>(bytes, what_, GraphEdit{/*free_image_size=*/true, {}});
+  session_ = std::make_unique<OnnxSession>(read_model_bytes(model_file.string(), "context model"), what_,
+                                           GraphEdit{/*free_image_size=*/true, {}});
+  // The size it was exported at is the long side it sees.
+  const std::vector<int64_t>& in = session_->exported_input_shape();
+  if (in.size() != 4 || in[2] <= 0 || in[2] != in[3] || in[2] % kLargestStride != 0) {
+    throw Error(what_ + " does not take a square image");
+  }
+  size_ = int(in[2]);
   // A model of another kind fails now, not mid-video.
   const cv::Size input = network_input({size_, size_ * 9 / 16});
   InputTensor blank{std::vector<float>(size_t(3) * input.area(), 114.f), {1, 3, input.height, input.width}};

@@ -5,6 +5,7 @@
 #include "detect/hyperlpr_plate_detector.hpp"
 #include "detect/bgr_image.hpp"
 #include "detect/model_fusion.hpp"
+#include "detect/onnx_session.hpp"
 #include "detect/retinaface_face_detector.hpp"
 #include "detect/scene_context_detector.hpp"
 #include "detect/scrfd_face_detector.hpp"
@@ -133,11 +134,29 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
     chosen.push_back({e.name, store.resolve(e).path, &families().at(e.family), precision});
   }
   return [options, chosen] {
-    std::vector<DetectorPtr> detectors;
+    // Each model loads on a thread of its own: parsing, graph edits (int8)
+    // and ONNX Runtime's optimisation are start-up time every run pays,
+    // 0.7 s of one core for the default line-up, a sixth of a 38-frame
+    // 720p clip's whole run (docs/speed.md).
+    start_onnx_runtime();  // before the threads: it sets an environment variable
+    std::vector<std::future<DetectorPtr>> loading;
     for (const Chosen& c : chosen) {
-      detectors.push_back(c.family->make(c.path, options, c.precision));
-      detectors.back()->set_model_name(c.name);
+      loading.push_back(std::async(std::launch::async, [&options, &c] {
+        DetectorPtr d = c.family->make(c.path, options, c.precision);
+        d->set_model_name(c.name);
+        return d;
+      }));
     }
+    std::vector<DetectorPtr> detectors;
+    std::exception_ptr failure;
+    for (std::future<DetectorPtr>& f : loading) {  // every load ends before this returns or throws
+      try {
+        detectors.push_back(f.get());
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
     return detectors;
   };
 }
@@ -203,15 +222,19 @@ std::future<Detections> FrameAnalyzer::submit(const cv::Mat& image, const SweepS
   const cv::Size size = frame->bgr.size();
   const int period = std::max(1, step.period);
 
+  const int secondary_period = step.secondary_period > 0 ? step.secondary_period : period;
+
   // Fine passes are numbered across detectors, so that each step of the
-  // sweep gets a similar share of all of them.
+  // sweep gets a similar share of all of them, and a second model's fine
+  // passes fall on other frames than the first's.
   std::int64_t fine = 0;
   for (size_t d = 0; d < detectors_.size(); ++d) {
     if (step.primary_only && !primary_[d]) continue;
+    const int p = primary_[d] ? period : secondary_period;
     for (const DetectorPass& pass : detectors_[d]->plan(size)) {
       if (pass.every_frame) {
         frame->passes.push_back({d, pass, {}});
-      } else if ((fine++ % period) == step.phase % period && !step.no_fine) {
+      } else if ((fine++ % p) == step.phase % p && !step.no_fine) {
         frame->passes.push_back({d, pass, {}});
       }
     }
