@@ -144,6 +144,23 @@ TEST_F(VeilCli, AnonymizesARealVideoWithSidecarAndSummary) {
   }
 }
 
+// ONNX Runtime 1.29 and later, as Microsoft builds them (the npm package
+// Veil uses), record usage events in ~/.cache/Microsoft/DeveloperTools and
+// upload them unless told not to. Footage that must stay on the user's
+// machines must not come with a report of its processing.
+TEST_F(VeilCli, OnnxRuntimeRecordsNoTelemetry) {
+  const fs::path home = dir_ / "home";
+  fs::create_directories(home);
+  fs::path out = dir_ / "photo.jpg";
+  ASSERT_EQ(test::run_command("HOME='" + home.string() + "' VEIL_MODEL_DIR='" + test::model_dir().string() + "' '" +
+                                  test::cli_path().string() + "' anonymize " + q(face_photo()) + " -o " + q(out),
+                              &output_),
+            0)
+      << output_;
+  ASSERT_TRUE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(home / ".cache/Microsoft")) << "ONNX Runtime wrote its telemetry cache";
+}
+
 TEST_F(VeilCli, EveryModeOnARealPhoto) {
   cv::Mat original = cv::imread(face_photo().string());
   for (std::string mode : {"blur", "pixelate", "fill", "none"}) {
