@@ -111,8 +111,7 @@ void add_detection_options(CLI::App& app, AnonymizeArgs& a) {
       ->check(CLI::Range(0, 250))
       ->capture_default_str();
   app.add_option("--sweep", a.sweep,
-                 "video: spread the small-object passes over this many frames (1 = all passes on every frame); "
-                 "a class's second model over twice as many, as far as --lookahead reaches")
+                 "video: spread the small-object passes over this many frames (1 = all passes on every frame)")
       ->check(CLI::Range(1, 16))
       ->default_str(std::to_string(AnonymizeOptions{}.sweep_frames));
   app.add_option("--threads", a.threads, "detection threads (0 = one per core)")

@@ -112,7 +112,7 @@ TEST_F(VeilCli, AnonymizesARealVideoWithSidecarAndSummary) {
   EXPECT_EQ(header["input"]["bytes"], std::int64_t(fs::file_size(kFaceClip)));
   EXPECT_EQ(header["input"]["width"], 480);
   EXPECT_EQ(header["options"]["mode"], "fill");
-  EXPECT_EQ(header["options"]["sweep"], 4);
+  EXPECT_EQ(header["options"]["sweep"], 8);
   ASSERT_EQ(header["models"].size(), 5u);  // two face, two plate models and the scene context model
   EXPECT_EQ(header["models"][0]["name"], "yunet-face");
   EXPECT_EQ(header["models"][4]["name"], "yolox-nano");

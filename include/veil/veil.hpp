@@ -164,8 +164,7 @@ struct AnonymizeSettings {
   DetectorOptions detection;
   RedactStyle style;
   bool tracking = true;   // video: follow objects between frames (gap filling, look-ahead)
-  int sweep_frames = 4;   // video: spread the small-object passes over this many frames
-                          // (a class's second model: twice as many, within the look-ahead)
+  int sweep_frames = 8;   // video: spread the small-object passes over this many frames
   std::string codec = "h264";  // h264 or h265
   std::optional<int> crf;      // none: 18 for h264, 20 for h265
   std::string preset = "medium";

@@ -114,7 +114,7 @@ def anonymize(src: str | os.PathLike, dst: str | os.PathLike, progress: Optional
     and someone watches (a notebook, a terminal); False shows nothing.
     Ctrl-C (KeyboardInterrupt) stops the run within a second and leaves no
     output. Options: those of Detector and redact(), and tracking=True,
-    sweep=4, codec="h264", crf, preset="medium", strip_metadata=False,
+    sweep=8, codec="h264", crf, preset="medium", strip_metadata=False,
     detections (a sidecar path or s3:// URL), manifest, s3_path_style=False.
     """
     opts = _options(options, _DETECTOR_OPTIONS + _STYLE_OPTIONS + _JOB_OPTIONS, "anonymize")

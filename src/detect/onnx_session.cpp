@@ -142,6 +142,11 @@ void image_tensor(const cv::Mat& image, cv::Size padded, float scale, bool swap_
   }
 }
 
+InputTensor& thread_input_tensor() {
+  thread_local InputTensor tensor;
+  return tensor;
+}
+
 std::vector<uint8_t> read_model_bytes(const std::string& file, const std::string& kind) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open " + kind + " " + file);

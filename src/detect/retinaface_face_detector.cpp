@@ -61,7 +61,7 @@ FaceOptions RetinaFaceDetector::default_options() {
 
 void RetinaFaceDetector::detect_faces(const cv::Mat& image, Detections* out) {
   const cv::Size padded((image.cols + 31) / 32 * 32, (image.rows + 31) / 32 * 32);
-  thread_local InputTensor input;
+  InputTensor& input = thread_input_tensor();
   image_tensor(image, padded, 1.f, /*swap_rb=*/false, &input, cv::Scalar(104, 117, 123));
   OnnxSession::Outputs outs = session_.run(input, head_outputs());
   const TensorView loc = outs[0];

@@ -21,7 +21,7 @@ ScrfdFaceDetector::ScrfdFaceDetector(const std::filesystem::path& model_file, co
 
 void ScrfdFaceDetector::detect_faces(const cv::Mat& image, Detections* out) {
   const cv::Size padded((image.cols + 31) / 32 * 32, (image.rows + 31) / 32 * 32);
-  thread_local InputTensor input;
+  InputTensor& input = thread_input_tensor();
   image_tensor(image, padded, 1.f / 128, /*swap_rb=*/true, &input, cv::Scalar::all(127.5));
   OnnxSession::Outputs outs = session_.run(input, output_names_);
 

@@ -36,7 +36,7 @@ void YuNetFaceDetector::detect_faces(const cv::Mat& image, Detections* out) {
   // Pad (never stretch) to the multiple of 32 the stride-32 head needs;
   // NCHW, BGR, 0-255 as trained.
   const cv::Size padded((image.cols + 31) / 32 * 32, (image.rows + 31) / 32 * 32);
-  thread_local InputTensor input;
+  InputTensor& input = thread_input_tensor();
   image_tensor(image, padded, 1.f, /*swap_rb=*/false, &input);
   OnnxSession::Outputs outs = session_.run(input, output_names_);
 

@@ -8,11 +8,6 @@
 
 namespace veil {
 
-int secondary_sweep_frames(int sweep_frames, int lookahead_window) {
-  if (sweep_frames <= 1) return sweep_frames;  // every pass on every frame
-  return std::max(sweep_frames, std::min(2 * sweep_frames, lookahead_window));
-}
-
 AnalysisStage::AnalysisStage(FrameAnalyzer& analyzer, const std::optional<LookaheadOptions>& tracking,
                              int sweep_frames, int frames_in_flight)
     : analyzer_(analyzer) {
@@ -21,7 +16,6 @@ AnalysisStage::AnalysisStage(FrameAnalyzer& analyzer, const std::optional<Lookah
   frames_in_flight_ = size_t(frames_in_flight);
   if (tracking) {
     lookahead_.emplace(*tracking);
-    lookahead_window_ = tracking->window;
     // Without a tracker nothing would hide an object between the frames
     // whose pass can see it.
     sweep_frames_ = sweep_frames;
@@ -61,8 +55,7 @@ std::vector<AnalyzedFrame> AnalysisStage::push(Frame frame) {
 }
 
 void AnalysisStage::submit(Frame frame) {
-  SweepStep step{sweep_frames_, pushed_++, primary_only_, no_fine_,
-                 secondary_sweep_frames(sweep_frames_, lookahead_window_)};
+  SweepStep step{sweep_frames_, pushed_++, primary_only_, no_fine_};
   try {
     // The tracker has seen every frame before the ones still in flight:
     // predict past those.

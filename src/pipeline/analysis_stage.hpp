@@ -23,17 +23,6 @@ struct AnalyzedFrame {
   Detections context;     // people and vehicles seen in this frame (never hidden)
 };
 
-// The sweep of the models after the first of each class (RetinaFace beside
-// YuNet, YOLOv8 beside HyperLPR3) for a first-model sweep of
-// `sweep_frames`: twice as long, as far as the look-ahead of
-// `lookahead_window` frames reaches, and never shorter. An object only a
-// second model finds is still found within the look-ahead, which hides it
-// back to the frame it came into view, and then followed by every model's
-// focus passes; the first model keeps its pace for everything else. At
-// 960x540 this took a sixth off the run, and the synthetic pan and zoom
-// clips hid as many (frame, face) pairs or more (docs/speed.md).
-int secondary_sweep_frames(int sweep_frames, int lookahead_window);
-
 class AnalysisStage {
  public:
   // `tracking`: none analyses each frame on its own (no delay, no tracks).
@@ -90,7 +79,6 @@ class AnalysisStage {
   FrameAnalyzer& analyzer_;
   std::optional<LookaheadBuffer> lookahead_;
   int sweep_frames_ = 1;
-  int lookahead_window_ = 0;
   bool primary_only_ = false, no_fine_ = false;
   bool release_images_ = false;
   size_t frames_in_flight_ = 1;

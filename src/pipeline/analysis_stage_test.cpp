@@ -55,15 +55,6 @@ Frame grey_frame(int level) {
   return f;
 }
 
-TEST(AnalysisStage, SecondModelsSweepTwiceAsLongWithinTheLookahead) {
-  EXPECT_EQ(secondary_sweep_frames(1, 8), 1);    // every pass on every frame
-  EXPECT_EQ(secondary_sweep_frames(4, 8), 8);    // the default
-  EXPECT_EQ(secondary_sweep_frames(2, 8), 4);
-  EXPECT_EQ(secondary_sweep_frames(4, 6), 6);    // as far as the look-ahead reaches
-  EXPECT_EQ(secondary_sweep_frames(12, 8), 12);  // never shorter than the first model's
-  EXPECT_EQ(secondary_sweep_frames(4, 0), 4);
-}
-
 TEST(AnalysisStage, FramesInFlightComeOutInOrderWithTheirOwnDetections) {
   FrameAnalyzer analyzer(grey_levels(), 3);
   AnalysisStage stage(analyzer, std::nullopt, 1, /*frames_in_flight=*/3);

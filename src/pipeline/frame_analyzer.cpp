@@ -222,19 +222,15 @@ std::future<Detections> FrameAnalyzer::submit(const cv::Mat& image, const SweepS
   const cv::Size size = frame->bgr.size();
   const int period = std::max(1, step.period);
 
-  const int secondary_period = step.secondary_period > 0 ? step.secondary_period : period;
-
   // Fine passes are numbered across detectors, so that each step of the
-  // sweep gets a similar share of all of them, and a second model's fine
-  // passes fall on other frames than the first's.
+  // sweep gets a similar share of all of them.
   std::int64_t fine = 0;
   for (size_t d = 0; d < detectors_.size(); ++d) {
     if (step.primary_only && !primary_[d]) continue;
-    const int p = primary_[d] ? period : secondary_period;
     for (const DetectorPass& pass : detectors_[d]->plan(size)) {
       if (pass.every_frame) {
         frame->passes.push_back({d, pass, {}});
-      } else if ((fine++ % p) == step.phase % p && !step.no_fine) {
+      } else if ((fine++ % period) == step.phase % period && !step.no_fine) {
         frame->passes.push_back({d, pass, {}});
       }
     }

@@ -27,16 +27,13 @@ struct RunLog {
 
 class CountingDetector : public Detector {
  public:
-  // Its passes start at x = `first_x`.
-  CountingDetector(std::shared_ptr<RunLog> log, int every_frame, int fine, int fail_at = -1, int first_x = 0)
-      : log_(std::move(log)), every_frame_(every_frame), fine_(fine), fail_at_(fail_at), first_x_(first_x) {}
+  CountingDetector(std::shared_ptr<RunLog> log, int every_frame, int fine, int fail_at = -1)
+      : log_(std::move(log)), every_frame_(every_frame), fine_(fine), fail_at_(fail_at) {}
   ObjectClass object_class() const override { return ObjectClass::kFace; }
   std::string name() const override { return "counting"; }
   std::vector<DetectorPass> plan(cv::Size) const override {
     std::vector<DetectorPass> out;
-    for (int i = 0; i < every_frame_ + fine_; ++i) {
-      out.push_back({cv::Rect(first_x_ + i, 0, 1, 1), 1.f, i < every_frame_});
-    }
+    for (int i = 0; i < every_frame_ + fine_; ++i) out.push_back({cv::Rect(i, 0, 1, 1), 1.f, i < every_frame_});
     return out;
   }
   std::vector<DetectorPass> focus(cv::Size, const Detections& expected) const override {
@@ -60,7 +57,7 @@ class CountingDetector : public Detector {
 
  private:
   std::shared_ptr<RunLog> log_;
-  int every_frame_, fine_, fail_at_, first_x_;
+  int every_frame_, fine_, fail_at_;
 };
 
 DetectorFactory counting(std::shared_ptr<RunLog> log, int every_frame, int fine, int fail_at = -1) {
@@ -92,35 +89,6 @@ TEST(FrameAnalyzer, SweepRunsEachFinePassOncePerPeriod) {
     for (int i = 0; i < 2; ++i) EXPECT_EQ(log->runs[i], 2 * period) << "every-frame pass " << i;
     for (int i = 2; i < 9; ++i) EXPECT_EQ(log->runs[i], 2) << "fine pass " << i << ", period " << period;
   }
-}
-
-TEST(FrameAnalyzer, ASecondModelOfAClassSweepsOverTheSecondaryPeriod) {
-  auto log = std::make_shared<RunLog>();
-  FrameAnalyzer analyzer(
-      [log] {
-        std::vector<DetectorPtr> v;
-        v.push_back(std::make_unique<CountingDetector>(log, 1, 3));                // the first face model
-        v.push_back(std::make_unique<CountingDetector>(log, 1, 3, -1, 100));      // a second one
-        return v;
-      },
-      2);
-  std::map<int, std::vector<int>> frames_of;  // fine pass x -> the frames it ran on
-  for (int phase = 0; phase < 8; ++phase) {
-    std::map<int, int> before = log->runs;
-    analyzer.analyze(kFrame, SweepStep{2, phase, false, false, /*secondary_period=*/4});
-    for (const auto& [x, n] : log->runs) {
-      if (n > before[x] && x != 0 && x != 100) frames_of[x].push_back(phase);
-    }
-  }
-  EXPECT_EQ(log->runs[0], 8);
-  EXPECT_EQ(log->runs[100], 8);
-  for (int x : {1, 2, 3}) EXPECT_EQ(log->runs[x], 4) << "first model's fine pass " << x;
-  for (int x : {101, 102, 103}) EXPECT_EQ(log->runs[x], 2) << "second model's fine pass " << x;
-  // Numbered after the first model's, the second's start on other frames:
-  // fine passes 3, 4 and 5 of the plan.
-  EXPECT_EQ(frames_of[101], (std::vector<int>{3, 7}));
-  EXPECT_EQ(frames_of[102], (std::vector<int>{0, 4}));
-  EXPECT_EQ(frames_of[103], (std::vector<int>{1, 5}));
 }
 
 TEST(FrameAnalyzer, FocusPassesRunOnlyDuringASweep) {

@@ -27,8 +27,14 @@ struct AnonymizeOptions {
   // Video with tracking: the detectors' fine passes (upscaled faces, plate
   // tiles: the ones for small, distant objects) are spread over this many
   // frames, and the tracker holds what they find in between. 1 runs every
-  // pass on every frame. Still images always get every pass.
-  int sweep_frames = 4;
+  // pass on every frame. Still images always get every pass. The default,
+  // 8, is the look-ahead's length: an object a fine pass alone can find is
+  // found within the look-ahead, which hides it back to the frame it came
+  // into view. Against 4 it took a tenth off the 960x540 run and a seventh
+  // off the 1280x720 one, and hid the same (frame, face) pairs of the pan
+  // and zoom clips but one of 1130 at 960x540, and on the road clips one
+  // plate-frame more on one clip and fewer on another (docs/speed.md).
+  int sweep_frames = 8;
   // Video: frames whose analysis may overlap, so that the workers never
   // wait for one frame's slowest pass. The tracker's predictions for a
   // frame's focus passes then come from the frames before the previous one.

@@ -68,9 +68,8 @@ struct DetectionOptions {
 
 // Which passes to run on one frame of a video: all of those that run on
 // every frame, and of the fine passes those whose position in the plan is
-// `phase` modulo the period: `period` for the first model of each class,
-// `secondary_period` (0: `period`) for the others. Over a period of
-// consecutive frames each of its fine passes runs once.
+// `phase` modulo `period`. Over `period` consecutive frames every fine pass
+// runs once.
 struct SweepStep {
   int period = 1;
   std::int64_t phase = 0;
@@ -81,7 +80,6 @@ struct SweepStep {
   // tracker's expected objects still run.
   bool primary_only = false;
   bool no_fine = false;
-  int secondary_period = 0;
 };
 
 // Makes the set of detectors an analyzer runs.

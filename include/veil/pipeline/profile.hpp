@@ -15,7 +15,7 @@ enum class Profile {
   // table (YOLOv8), and the fine passes spread over 12 frames: about half
   // the default's time at 1080p; it misses the faces only RetinaFace finds.
   kFast,
-  // The default line-up (two models per class), a sweep of 4, int8 where
+  // The default line-up (two models per class), a sweep of 8, int8 where
   // it keeps recall (YOLOv8; Precision::kAuto), float elsewhere.
   kDefault,
   // The default line-up, float, every pass on every frame (sweep 1).
