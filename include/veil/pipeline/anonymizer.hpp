@@ -31,9 +31,10 @@ struct AnonymizeOptions {
   // 8, is the look-ahead's length: an object a fine pass alone can find is
   // found within the look-ahead, which hides it back to the frame it came
   // into view. Against 4 it took a tenth off the 960x540 run and a seventh
-  // off the 1280x720 one; it hid the same (frame, face) pairs of the pan
-  // and zoom clips but one of 1130 at 960x540, and on the road clips one
-  // plate-frame fewer on two of three (docs/line-up.md, "Plates on video").
+  // off the 1280x720 one; on the pan and zoom clips it hid as many (frame,
+  // face) pairs at 640x480 and 1280x720, about two fewer of 1130 at 960x540
+  // and five fewer at 1920x1080 (one more flicker leak there), and on the road
+  // clips one plate-frame fewer on two of three (docs/speed.md).
   int sweep_frames = 8;
   // Video: frames whose analysis may overlap, so that the workers never
   // wait for one frame's slowest pass. The tracker's predictions for a
