@@ -136,8 +136,7 @@ DetectorFactory model_detectors(const DetectionOptions& options, const ModelStor
   return [options, chosen] {
     // Each model loads on a thread of its own: parsing, graph edits (int8)
     // and ONNX Runtime's optimisation are start-up time every run pays,
-    // 0.7 s of one core for the default line-up, a sixth of a 38-frame
-    // 720p clip's whole run (docs/speed.md).
+    // 0.7 s of one core for the default line-up (docs/speed.md).
     start_onnx_runtime();  // before the threads: it sets an environment variable
     std::vector<std::future<DetectorPtr>> loading;
     for (const Chosen& c : chosen) {
